@@ -1,0 +1,96 @@
+"""Settings from the environment (prefix ``ISOFIND_``) or ``isofind serve`` flags."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    SINGLE_USER = "single_user"
+    MULTI_USER = "multi_user"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ISOFIND_", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the SQLite file and files live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file isofind.db in the data dir."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8001
+    workers: int = Field(1, ge=1)
+    mode: Mode = Mode.SINGLE_USER
+    air_gap: bool = Field(False, description="No outbound network connection at all.")
+    language: str = Field("en", description="Default interface language (fr or en).")
+
+    session_lifetime_hours: float = Field(12.0, gt=0)
+    access_token_lifetime_minutes: float = Field(15.0, gt=0)
+    refresh_token_lifetime_hours: float = Field(24.0, gt=0)
+    lockout_attempts: int = Field(5, ge=1, description="Failed logins before lockout.")
+    lockout_minutes: float = Field(15.0, gt=0)
+    anonymous_access: bool = Field(False, description="Allow anonymous read permissions.")
+    file_storage_dir: Path | None = Field(
+        None, description="Directory for uploaded files; default: files/ in the data dir."
+    )
+    local_files_dir: Path | None = Field(
+        None, description="Only directory under which local_reference files may point."
+    )
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_cost: int = Field(65536, ge=8, description="KiB")
+    argon2_parallelism: int = Field(4, ge=1)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in {"fr", "en"}:
+            raise ValueError("language must be 'fr' or 'en'")
+        return value
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'isofind.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def files_dir(self) -> Path:
+        return self.file_storage_dir or self.data_dir / "files"
+
+    @property
+    def multi_user(self) -> bool:
+        return self.mode == Mode.MULTI_USER
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def deployment_problem(settings: Settings) -> str | None:
+    """Why this configuration must not start, or None."""
+    if settings.mode == Mode.SINGLE_USER and not is_loopback(settings.host):
+        return (
+            f"single_user mode has no login, so it listens on loopback only; refusing host "
+            f"{settings.host!r}. Set ISOFIND_MODE=multi_user to serve a network."
+        )
+    if settings.workers > 1 and settings.is_sqlite:
+        return (
+            "SQLite allows one writer process: run one worker, or use PostgreSQL "
+            "(ISOFIND_DATABASE_URL=postgresql+psycopg://...) for several workers."
+        )
+    return None

@@ -1,0 +1,146 @@
+"""An app per database backend: SQLite by default, PostgreSQL with ISOFIND_TEST_BACKEND=postgresql.
+
+The schema is migrated once per run; every test starts from empty tables with one
+administrator (``admin`` / ``admin-password``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from isofind.app import create_app
+from isofind.config import Settings
+from isofind.db import Base, Database
+from isofind.identity import service
+from isofind.identity.bootstrap import create_initial_admin
+from isofind.identity.models import Role
+from isofind.identity.service import IdentityRuntime
+from isofind.migrations import upgrade
+
+ADMIN = ("admin", "admin-password")
+CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
+
+
+def _backend() -> str:
+    backend = os.environ.get("ISOFIND_TEST_BACKEND", "sqlite")
+    if backend not in {"sqlite", "postgresql"}:
+        raise pytest.UsageError(f"ISOFIND_TEST_BACKEND must be sqlite or postgresql: {backend}")
+    if backend == "postgresql" and not os.environ.get("ISOFIND_TEST_DATABASE_URL"):
+        raise pytest.UsageError("ISOFIND_TEST_BACKEND=postgresql needs ISOFIND_TEST_DATABASE_URL")
+    return backend
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return _backend()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'isofind-test.db'}"
+    else:
+        url = os.environ["ISOFIND_TEST_DATABASE_URL"]
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    database = Database(url)
+    upgrade(database.engine)
+    database.dispose()
+    return url
+
+
+def _empty_tables(database: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as connection:
+        if database.is_sqlite:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings_for(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path / "data",
+            **CHEAP_ARGON2,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+@pytest.fixture
+def make_app(settings_for: Callable[..., Settings]) -> Iterator[Callable[..., FastAPI]]:
+    """Build apps on the clean test database; the first one seeds the administrator."""
+    apps: list[FastAPI] = []
+
+    def build(**overrides: Any) -> FastAPI:
+        app = create_app(settings_for(**overrides))
+        if not apps:
+            _empty_tables(app.state.database)
+            with app.state.database.session(write=True) as db:
+                create_initial_admin(db, app.state.identity, *ADMIN)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.state.database.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def multi_app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app(mode="multi_user")
+
+
+@pytest.fixture
+def multi_client(multi_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(multi_app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def runtime(app: FastAPI) -> IdentityRuntime:
+    return app.state.identity
+
+
+@pytest.fixture
+def add_user(make_app: Callable[..., FastAPI]) -> Callable[..., int]:
+    """Create an account directly through the service; returns its id."""
+
+    def create(username: str, role: str = "user", password: str = "password-123",
+               **fields: Any) -> int:
+        app = make_app()
+        with app.state.database.session(write=True) as db:
+            user = service.create_user(db, app.state.identity, username=username,
+                                       password=password, role=Role.parse(role), **fields)
+            return user.id
+
+    return create
