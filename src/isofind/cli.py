@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -36,6 +37,17 @@ out = Console()
 def _fail(message: str) -> NoReturn:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ISOFIND_{'_'.join(map(str, e['loc'])).upper() or 'SETTINGS'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        _fail(f"invalid configuration: {problems}")
 
 
 def _prepare(settings: Settings) -> tuple[Database, IdentityRuntime]:
@@ -77,7 +89,7 @@ def init(
     ] = None,
 ) -> None:
     """Create the database and the first administrator (prints the recovery code once)."""
-    if not _init_admin(Settings(), admin_username, admin_password):
+    if not _init_admin(_settings(), admin_username, admin_password):
         out.print("Already initialised: accounts exist.")
 
 
@@ -89,14 +101,16 @@ def serve(
     mode: Annotated[Mode | None, typer.Option(help="single_user or multi_user.")] = None,
 ) -> None:
     """Apply migrations, create the administrator on first start, and serve the API."""
-    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers), ("MODE", mode)):
-        if value is not None:
-            os.environ[f"ISOFIND_{name}"] = str(value.value if isinstance(value, Mode) else value)
-    settings = Settings()
+    flags = {"host": host, "port": port, "workers": workers, "mode": mode}
+    overrides = {name: value for name, value in flags.items() if value is not None}
+    settings = _settings(**overrides)
     problem = deployment_problem(settings)
     if problem:
         _fail(problem)
     _init_admin(settings, "admin", None)
+    # Worker processes build their settings from the environment: hand the flags over.
+    for name, value in overrides.items():
+        os.environ[f"ISOFIND_{name.upper()}"] = str(value)
     out.print(f"IsoFind on http://{settings.host}:{settings.port} ({settings.mode.value}, "
               f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'}); docs at /docs")
     uvicorn.run(
@@ -112,7 +126,7 @@ def serve(
 
 @contextmanager
 def _with_db(*, write: bool) -> Iterator[tuple[Session, IdentityRuntime]]:
-    database, runtime = _prepare(Settings())
+    database, runtime = _prepare(_settings())
     try:
         with database.session(write=write) as db:
             yield db, runtime

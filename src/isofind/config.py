@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         if value not in {"fr", "en"}:
             raise ValueError("language must be 'fr' or 'en'")
         return value
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_lanes(self) -> Settings:
+        if self.argon2_memory_cost < 8 * self.argon2_parallelism:
+            raise ValueError("argon2_memory_cost must be at least 8 KiB per lane "
+                             "(8 × argon2_parallelism)")
+        return self
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from isofind.identity.models import Role, User
+from isofind.schemas import RequestBody
 
 RoleLabel = Literal["user", "analyst", "manager", "admin"]
 
@@ -40,7 +41,7 @@ class AdminUserOut(UserOut):
     created_at: datetime
 
 
-class LoginIn(BaseModel):
+class LoginIn(RequestBody):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=1000)
 
@@ -57,7 +58,7 @@ class CheckOut(BaseModel):
     mode: str | None = None
 
 
-class ChangePasswordIn(BaseModel):
+class ChangePasswordIn(RequestBody):
     old_password: str = Field(max_length=1000)
     new_password: str = Field(min_length=8, max_length=1000)
     confirm_password: str = Field(max_length=1000)
@@ -69,7 +70,7 @@ class ChangePasswordIn(BaseModel):
         return self
 
 
-class RecoveryIn(BaseModel):
+class RecoveryIn(RequestBody):
     recovery_code: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=8, max_length=1000)
 
@@ -98,7 +99,7 @@ class Success(BaseModel):
     message: str | None = None
 
 
-class UserCreateIn(BaseModel):
+class UserCreateIn(RequestBody):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=8, max_length=1000)
     email: EmailStr | None = None
@@ -109,7 +110,7 @@ class UserCreateIn(BaseModel):
     is_readonly: bool = False
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(RequestBody):
     display_name: str | None = Field(None, max_length=200)
     email: EmailStr | None = None
     orcid: str | None = Field(None, max_length=40)
@@ -133,7 +134,7 @@ class V1User(BaseModel):
         return out
 
 
-class AccessTokenIn(BaseModel):
+class AccessTokenIn(RequestBody):
     description: str = Field("", max_length=500)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from isofind import __build_date__, __version__
 from isofind.identity.dependencies import CurrentPrincipal, Db
+from isofind.schemas import RequestBody
 from isofind.system import service
 
 router = APIRouter(tags=["System & Authentication"])
@@ -35,7 +36,7 @@ class ModeOut(BaseModel):
     air_gap: bool
 
 
-class LanguageIn(BaseModel):
+class LanguageIn(RequestBody):
     language: Literal["fr", "en"]
 
 
