@@ -60,8 +60,12 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# Rows the migrations seed, kept between tests.
+SEEDED = {"action_types": "id > 0"}
+
+
 def _empty_tables(database: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in SEEDED]
     with database.engine.begin() as connection:
         if database.is_sqlite:
             for name in tables:
@@ -69,6 +73,8 @@ def _empty_tables(database: Database) -> None:
         else:
             quoted = ", ".join(f'"{name}"' for name in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        for name, condition in SEEDED.items():
+            connection.execute(text(f'DELETE FROM "{name}" WHERE {condition}'))
 
 
 @pytest.fixture

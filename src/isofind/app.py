@@ -24,6 +24,9 @@ from isofind.identity.router import users_router
 from isofind.identity.router_v1 import router as v1_users_router
 from isofind.identity.router_v1 import tokens_router as v1_tokens_router
 from isofind.identity.service import IdentityRuntime
+from isofind.objects.router_v1 import actions_router as v1_actions_router
+from isofind.objects.router_v1 import log_router as v1_log_router
+from isofind.objects.router_v1 import router as v1_objects_router
 from isofind.system.router import config_router
 from isofind.system.router import router as system_router
 
@@ -105,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (
         system_router, auth_router, users_router, activity_router, config_router,
-        v1_users_router, v1_tokens_router,
+        v1_users_router, v1_tokens_router, v1_objects_router, v1_actions_router, v1_log_router,
     ):
         app.include_router(router)
     return app

@@ -1,8 +1,25 @@
 """Every room's tables, imported once so the metadata (and Alembic) sees them all."""
 
 from isofind.activity import models as activity_models
+from isofind.comments import models as comments_models
 from isofind.db import Base
+from isofind.files import models as files_models
 from isofind.identity import models as identity_models
+from isofind.instruments import models as instruments_models
+from isofind.locations import models as locations_models
+from isofind.objects import models as objects_models
+from isofind.permissions import models as permissions_models
 from isofind.system import models as system_models
 
-__all__ = ["Base", "activity_models", "identity_models", "system_models"]
+__all__ = [
+    "Base",
+    "activity_models",
+    "comments_models",
+    "files_models",
+    "identity_models",
+    "instruments_models",
+    "locations_models",
+    "objects_models",
+    "permissions_models",
+    "system_models",
+]
