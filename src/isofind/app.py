@@ -16,17 +16,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from isofind import __version__
 from isofind.activity.router import router as activity_router
 from isofind.api_v1.wire import is_v1, v1_error_body, validation_message
+from isofind.comments.router_v1 import router as v1_comments_router
 from isofind.config import Settings
 from isofind.db import Database
 from isofind.errors import ApiError
+from isofind.files.router_v1 import router as v1_files_router
 from isofind.identity.router import router as auth_router
 from isofind.identity.router import users_router
 from isofind.identity.router_v1 import router as v1_users_router
 from isofind.identity.router_v1 import tokens_router as v1_tokens_router
 from isofind.identity.service import IdentityRuntime
+from isofind.instruments.router_v1 import router as v1_instruments_router
+from isofind.locations.router_v1 import router as v1_locations_router
 from isofind.objects.router_v1 import actions_router as v1_actions_router
 from isofind.objects.router_v1 import log_router as v1_log_router
 from isofind.objects.router_v1 import router as v1_objects_router
+from isofind.permissions.router_v1 import router as v1_permissions_router
 from isofind.system.router import config_router
 from isofind.system.router import router as system_router
 
@@ -109,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         system_router, auth_router, users_router, activity_router, config_router,
         v1_users_router, v1_tokens_router, v1_objects_router, v1_actions_router, v1_log_router,
+        v1_permissions_router, v1_instruments_router, v1_locations_router, v1_files_router,
+        v1_comments_router,
     ):
         app.include_router(router)
     return app
