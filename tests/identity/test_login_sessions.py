@@ -137,3 +137,10 @@ def test_expired_session_is_refused(multi_client: TestClient, multi_app) -> None
         for session in db.query(LoginSession):
             session.expires_at = utcnow() - timedelta(seconds=1)
     assert multi_client.get("/api/system/mode").status_code == 401
+
+
+def test_cookie_is_secure_behind_https(multi_app) -> None:
+    https = TestClient(multi_app, base_url="https://testserver")
+    response = login(https)
+    assert "Secure" in response.headers["set-cookie"]
+    assert https.get("/api/auth/check").json()["authenticated"] is True
