@@ -25,7 +25,9 @@ def live_server(app_factory: str, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app_factory, "--factory", "--host",
                "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path, **env})
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

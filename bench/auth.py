@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import httpx2
 
@@ -52,7 +51,7 @@ def main() -> None:
         env = _isofind_env(data_dir)
         token = _prepare(env)
         basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        with live_server("bare_app:create_app", {"PYTHONPATH": str(Path(__file__).parent)}) as bare:
+        with live_server("bare_app:create_app", {}) as bare:
             client = httpx2.Client(base_url=bare)
             floor, floor_ms = rate(lambda: client.get("/bare").raise_for_status())
         with live_server("isofind.app:create_app", env) as url:

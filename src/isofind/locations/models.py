@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from isofind.db import Base
 from isofind.timeutil import utcnow
 
+# The built-in type seeded by migration 0003_locations, as upstream SampleDB's "Locations".
+DEFAULT_LOCATION_TYPE_ID = -99
+
 
 class LocationType(Base):
     __tablename__ = "location_types"

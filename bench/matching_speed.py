@@ -1,0 +1,175 @@
+"""Speed of the matching engine (engine part; the HTTP part is measured elsewhere).
+
+Run: ``nice .venv/bin/python bench/matching_speed.py`` (about a minute on 2 cores).
+
+1. One ``hybrid`` match against 100,000 synthetic Pb sources in 1,000 groups (aim < 50 ms).
+2. A batch of 10,000 samples against GlobaLID (4,619 analyses, grouped by mining area)
+   (aim < 10 s).
+
+Each is printed next to a bare vectorised numpy Mahalanobis pass over the same arrays,
+measured in the same run: the floor that any engine doing per-group or per-source
+distances cannot beat. Timings are medians of repeated runs after one warm-up run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from isofind.matching.engine import IsotopeValue, MatchOptions, evaluate, match, match_batch
+from isofind.matching.sources import PreparedSources, prepare_sources
+from matching_accuracy import BASIS, load_globalid
+
+FloatArray = NDArray[np.float64]
+
+N_SOURCES = 100_000
+N_GROUPS = 1_000
+N_BATCH = 10_000
+BATCH_MAX_GROUPS = 10
+
+
+def timed(action: Callable[[], object], repeats: int) -> float:
+    """Median wall time in seconds, after one warm-up call."""
+    action()
+    durations = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def synthetic_sources(rng: np.random.Generator) -> tuple[FloatArray, FloatArray, list[str]]:
+    """Groups scattered over the common-lead range, each elongated along a growth line."""
+    centres = np.column_stack(
+        [rng.uniform(17.0, 19.5, N_GROUPS), np.zeros(N_GROUPS), np.zeros(N_GROUPS)]
+    )
+    centres[:, 1] = 14.6 + 0.055 * centres[:, 0] + rng.normal(0, 0.03, N_GROUPS)
+    centres[:, 2] = 19.6 + 1.0 * centres[:, 0] + rng.normal(0, 0.2, N_GROUPS)
+    group_of = rng.integers(0, N_GROUPS, N_SOURCES)
+    spread = rng.normal(size=(N_SOURCES, 1)) * rng.uniform(0.01, 0.08, N_GROUPS)[group_of, None]
+    noise = rng.normal(size=(N_SOURCES, 3)) * [0.004, 0.003, 0.01]
+    values = centres[group_of] + spread * [1.0, 0.1, 1.1] + noise
+    two_sigma = values * 5e-4
+    return values, two_sigma, [f"group {g:04d}" for g in group_of.tolist()]
+
+
+def precisions(prepared: PreparedSources) -> tuple[FloatArray, FloatArray]:
+    """Group means (G, k) and inverse predictive covariances (G, k, k) of the prepared data."""
+    view = prepared.view(prepared.default_references)
+    subset = view.subset(int(view.masks.max()))
+    means = subset.predictive_means.T
+    covariance = np.moveaxis(subset.predictive_covariance, (0, 1), (-2, -1))
+    return np.ascontiguousarray(means), np.linalg.inv(covariance)
+
+
+def bare_mahalanobis(samples: FloatArray, means: FloatArray, inverse: FloatArray) -> FloatArray:
+    """D² of every sample to every group mean with precomputed precision matrices."""
+    result = np.empty((samples.shape[0], means.shape[0]))
+    for start in range(0, samples.shape[0], 256):
+        residual = samples[start : start + 256, None, :] - means[None, :, :]
+        result[start : start + 256] = np.einsum("sgi,gij,sgj->sg", residual, inverse, residual)
+    return result
+
+
+def bare_source_pass(
+    samples: FloatArray, sources: FloatArray, source_inverse: FloatArray
+) -> FloatArray:
+    """D² of every sample to every source with its group's precision (no reduction)."""
+    total = 0.0
+    for start in range(0, samples.shape[0], 16):
+        residual = samples[start : start + 16, None, :] - sources[None, :, :]
+        total += float(np.einsum("sni,nij,snj->", residual, source_inverse, residual))
+    return np.array([total])
+
+
+def single_match(rng: np.random.Generator) -> None:
+    values, two_sigma, groups = synthetic_sources(rng)
+    started = time.perf_counter()
+    prepared = prepare_sources(
+        BASIS,
+        values,
+        two_sigma,
+        groups,
+        latitudes=rng.uniform(-60, 60, N_SOURCES),
+        longitudes=rng.uniform(-180, 180, N_SOURCES),
+    )
+    prepare_time = time.perf_counter() - started
+    query_values = values[12345] + rng.normal(0, 0.003, 3)
+    query = [
+        IsotopeValue(name, float(v), float(v) * 5e-4)
+        for name, v in zip(BASIS, query_values, strict=True)
+    ]
+    engine = timed(lambda: match(query, prepared), repeats=30)
+    result = match(query, prepared)
+    means, inverse = precisions(prepared)
+    group_floor = timed(lambda: bare_mahalanobis(query_values[None, :], means, inverse), 30)
+    group_index = prepared.group_index
+    sources = prepared.view(prepared.default_references).values
+    source_floor = timed(
+        lambda: bare_source_pass(query_values[None, :], sources, inverse[group_index]), 30
+    )
+    print(f"1) one hybrid match, {N_SOURCES:,} synthetic sources in {N_GROUPS:,} groups")
+    print(f"   prepare_sources (once per database generation): {prepare_time * 1e3:8.1f} ms")
+    print(f"   engine match (all groups, 10 nearest sources):   {engine * 1e3:8.1f} ms  (aim < 50)")
+    print(f"   floor: bare numpy Mahalanobis to {N_GROUPS:,} means:   {group_floor * 1e3:8.2f} ms")
+    print(
+        f"   floor: bare numpy Mahalanobis to {N_SOURCES:,} sources: {source_floor * 1e3:7.2f} ms"
+    )
+    print(
+        f"   best group {result.groups[0].group} (score {result.groups[0].score:.3f}), "
+        f"true group {groups[12345]}"
+    )
+
+
+def globalid_batch(rng: np.random.Generator) -> None:
+    data = load_globalid()
+    areas = [
+        f"{country} | {area or '(unspecified)'}"
+        for country, area in zip(data.countries.tolist(), data.areas.tolist(), strict=True)
+    ]
+    prepared = prepare_sources(BASIS, data.values, data.two_sigma["reported"], areas)
+    drawn = rng.integers(0, data.values.shape[0], N_BATCH)
+    samples = data.values[drawn] * (1 + rng.normal(0, 2.5e-4, (N_BATCH, 3)))
+    two_sigma = samples * 5e-4
+    queries = [
+        [
+            IsotopeValue(name, float(v), float(s))
+            for name, v, s in zip(BASIS, row, sigma, strict=True)
+        ]
+        for row, sigma in zip(samples, two_sigma, strict=True)
+    ]
+    options = MatchOptions(max_groups=BATCH_MAX_GROUPS)
+    batch = timed(lambda: match_batch(queries, prepared, options), repeats=2)
+    arrays = timed(lambda: evaluate(prepared, BASIS, samples, two_sigma, options), repeats=2)
+    means, inverse = precisions(prepared)
+    group_floor = timed(lambda: bare_mahalanobis(samples, means, inverse), repeats=2)
+    sources = prepared.view(prepared.default_references).values
+    source_floor = timed(
+        lambda: bare_source_pass(samples, sources, inverse[prepared.group_index]), repeats=1
+    )
+    print(
+        f"2) batch of {N_BATCH:,} samples against GlobaLID "
+        f"({prepared.n_sources:,} analyses, {len(prepared.group_names)} mining areas)"
+    )
+    print(
+        f"   match_batch (results with top {BATCH_MAX_GROUPS} groups, 10 nearest): "
+        f"{batch:6.2f} s  (aim < 10)"
+    )
+    print(f"   evaluate (evidence arrays, all groups, no result objects): {arrays:6.2f} s")
+    print(f"   floor: bare numpy Mahalanobis to the group means:          {group_floor:6.2f} s")
+    print(f"   floor: bare numpy Mahalanobis to every source:             {source_floor:6.2f} s")
+
+
+def main() -> None:
+    rng = np.random.default_rng(2026)
+    single_match(rng)
+    globalid_batch(rng)
+
+
+if __name__ == "__main__":
+    main()
