@@ -76,6 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
         return _error_response(request, 400, f"Invalid value: {reason}")
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite integers stop at 2**63 - 1; larger ids cannot name anything.
+        return _error_response(request, 400, "Invalid value: number too large")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

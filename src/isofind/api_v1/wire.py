@@ -30,12 +30,14 @@ def v1_error_body(message: Any) -> dict[str, Any]:
 
 
 def v1_router(**kwargs: Any) -> APIRouter:
-    """A router whose paths answer with and without their trailing slash.
+    """A router whose paths answer with and without their trailing slash, and that reads
+    JSON bodies sent without a Content-Type (the sampledbapi client sends none).
 
-    The sampledbapi client calls both ``objects/`` and ``objects/{id}/comments``;
-    a redirect would drop the Authorization header in some clients, so both forms
-    are real routes (the slashless twin is hidden from OpenAPI).
+    The client calls both ``objects/`` and ``objects/{id}/comments``; a redirect would
+    drop the Authorization header in some clients, so both forms are real routes (the
+    slashless twin is hidden from OpenAPI).
     """
+    kwargs.setdefault("strict_content_type", False)
     return _SlashTolerantRouter(**kwargs)
 
 

@@ -57,12 +57,14 @@ def visible_objects(viewer: Viewer, level: Level = Level.READ) -> Select[tuple[O
 def get_object(db: Session, viewer: Viewer, object_id: int,
                level: Level = Level.READ) -> ObjectRecord:
     """The object, if it exists and the viewer holds ``level``; else 404 or 403."""
-    record = db.get(ObjectRecord, object_id)
-    if record is None or record.is_deleted:
+    record = db.scalar(visible_objects(viewer, level).where(ObjectRecord.id == object_id))
+    if record is not None:
+        return record
+    # The common case took one query; telling 404 from 403 needs a second one.
+    existing = db.get(ObjectRecord, object_id)
+    if existing is None or existing.is_deleted:
         raise NotFound(f"object {object_id} does not exist")
-    if permissions.effective_level(db, viewer, object_id) < level:
-        raise Forbidden(f"insufficient permissions ({level.label}) for object {object_id}")
-    return record
+    raise Forbidden(f"insufficient permissions ({level.label}) for object {object_id}")
 
 
 def get_version(db: Session, viewer: Viewer, object_id: int, version_id: int) -> ObjectVersion:
