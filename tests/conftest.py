@@ -75,6 +75,10 @@ def _empty_tables(database: Database) -> None:
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         for name, condition in SEEDED.items():
             connection.execute(text(f'DELETE FROM "{name}" WHERE {condition}'))
+            if not database.is_sqlite:  # TRUNCATE restarted the others' sequences
+                connection.execute(text(
+                    "SELECT setval(seq, 1, false) FROM "
+                    f"pg_get_serial_sequence('{name}', 'id') AS seq WHERE seq IS NOT NULL"))
 
 
 @pytest.fixture
