@@ -23,6 +23,7 @@ from isofind.errors import ApiError
 from isofind.files.router_v1 import router as v1_files_router
 from isofind.identity.router import router as auth_router
 from isofind.identity.router import users_router
+from isofind.identity.router_groups import router as v1_groups_router
 from isofind.identity.router_v1 import router as v1_users_router
 from isofind.identity.router_v1 import tokens_router as v1_tokens_router
 from isofind.identity.service import IdentityRuntime
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         system_router, auth_router, users_router, activity_router, config_router,
         v1_users_router, v1_tokens_router, v1_objects_router, v1_actions_router, v1_log_router,
         v1_permissions_router, v1_instruments_router, v1_locations_router, v1_files_router,
-        v1_comments_router,
+        v1_comments_router, v1_groups_router,
     ):
         app.include_router(router)
     return app

@@ -15,19 +15,25 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Select,
     and_,
+    case,
     delete,
     exists,
     false,
+    func,
     literal,
     or_,
     select,
     true,
+    union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from isofind.identity.models import (
+    Group,
     GroupMember,
+    Project,
     ProjectGroupMember,
     ProjectMember,
     Role,
@@ -103,9 +109,11 @@ def holds(
     )
     if user is None:
         return entry
+    # An alias, so the subquery does not correlate to (and shadow) the outer objects row.
+    made = aliased(ObjectRecord)
     instrument_grant = exists().where(
-        Action.id == select(ObjectRecord.action_id).where(ObjectRecord.id == target)
-        .scalar_subquery(),
+        made.id == target,
+        Action.id == made.action_id,
         InstrumentScientist.instrument_id == Action.instrument_id,
         InstrumentScientist.user_id == user.id,
     )
@@ -147,3 +155,120 @@ def entries(db: Session, object_id: int, subject_type: str) -> dict[int, Level]:
         ObjectPermission.object_id == object_id, ObjectPermission.subject_type == subject_type,
     ).order_by(ObjectPermission.subject_id))
     return {subject_id: Level(level) for subject_id, level in rows}
+
+
+# --- listings: who holds what, source by source ------------------------------------------
+#
+# The permission routes report entries, optionally widened by indirect sources, as SampleDB
+# does; they decide nothing. Deciding is ``holds``. With every source included, a user's
+# listed level equals the level ``holds`` gives them apart from the authenticated-users and
+# anonymous entries, which listings never spread over users.
+
+
+@dataclass(frozen=True)
+class UserSources:
+    """Indirect sources a user listing includes besides the users' own entries."""
+
+    instrument_scientists: bool = False
+    groups: bool = False
+    projects: bool = False
+    admins: bool = False
+
+
+def _least(a: ColumnElement[int], b: ColumnElement[int]) -> ColumnElement[int]:
+    return case((a < b, a), else_=b)
+
+
+def _entries_of(object_id: int, subject_type: str) -> ColumnElement[bool]:
+    return and_(ObjectPermission.object_id == object_id,
+                ObjectPermission.subject_type == subject_type)
+
+
+def _project_user_levels(object_id: int, through_groups: bool) -> list[Select[tuple[int, int]]]:
+    p = ObjectPermission
+    direct = (
+        select(ProjectMember.user_id, _least(ProjectMember.level, p.level))
+        .join(p, p.subject_id == ProjectMember.project_id)
+        .where(_entries_of(object_id, SubjectType.PROJECT))
+    )
+    if not through_groups:
+        return [direct]
+    via_group = (
+        select(GroupMember.user_id, _least(ProjectGroupMember.level, p.level))
+        .join(ProjectGroupMember, ProjectGroupMember.group_id == GroupMember.group_id)
+        .join(p, p.subject_id == ProjectGroupMember.project_id)
+        .where(_entries_of(object_id, SubjectType.PROJECT))
+    )
+    return [direct, via_group]
+
+
+def _user_level_sources(object_id: int, sources: UserSources) -> list[Select[tuple[int, int]]]:
+    p = ObjectPermission
+    selects = [select(p.subject_id, p.level).where(_entries_of(object_id, SubjectType.USER))]
+    if sources.instrument_scientists:
+        selects.append(
+            select(InstrumentScientist.user_id, literal(int(Level.GRANT)))
+            .join(Action, Action.instrument_id == InstrumentScientist.instrument_id)
+            .join(ObjectRecord, ObjectRecord.action_id == Action.id)
+            .where(ObjectRecord.id == object_id))
+    if sources.groups:
+        selects.append(
+            select(GroupMember.user_id, p.level)
+            .join(p, p.subject_id == GroupMember.group_id)
+            .where(_entries_of(object_id, SubjectType.GROUP)))
+    if sources.projects:
+        selects += _project_user_levels(object_id, through_groups=sources.groups)
+    if sources.admins:
+        selects.append(select(User.id, literal(int(Level.GRANT))).where(
+            User.role >= int(Role.ADMIN), User.admin_permissions_enabled.is_(True)))
+    return selects
+
+
+def user_levels(db: Session, object_id: int, sources: UserSources,
+                only_user_id: int | None = None) -> dict[int, Level]:
+    """Listed level per existing user, read-only users capped at read; none left out."""
+    union = union_all(*_user_level_sources(object_id, sources)).subquery()
+    user_id, level = union.c
+    query = (
+        select(user_id, func.max(level), User.is_readonly)
+        .join(User, User.id == user_id)
+        .where(User.is_deleted.is_(False))
+        .group_by(user_id, User.is_readonly)
+        .order_by(user_id)
+    )
+    if only_user_id is not None:
+        query = query.where(user_id == only_user_id)
+    levels = {}
+    for uid, best, readonly in db.execute(query):
+        levels[uid] = min(Level(best), Level.READ) if readonly else Level(best)
+    return {uid: found for uid, found in levels.items() if found > Level.NONE}
+
+
+def group_levels(db: Session, object_id: int, include_projects: bool = False,
+                 only_group_id: int | None = None) -> dict[int, Level]:
+    """Listed level per existing basic group, optionally widened by the projects the group
+    belongs to (the lower of the project's level on the object and the group's in it)."""
+    p = ObjectPermission
+    selects = [select(p.subject_id, p.level).where(_entries_of(object_id, SubjectType.GROUP))]
+    if include_projects:
+        selects.append(
+            select(ProjectGroupMember.group_id, _least(ProjectGroupMember.level, p.level))
+            .join(p, p.subject_id == ProjectGroupMember.project_id)
+            .where(_entries_of(object_id, SubjectType.PROJECT)))
+    union = union_all(*selects).subquery()
+    group_id, level = union.c
+    query = (select(group_id, func.max(level)).join(Group, Group.id == group_id)
+             .group_by(group_id).order_by(group_id))
+    if only_group_id is not None:
+        query = query.where(group_id == only_group_id)
+    return {gid: Level(best) for gid, best in db.execute(query) if best > Level.NONE}
+
+
+def project_levels(db: Session, object_id: int,
+                   only_project_id: int | None = None) -> dict[int, Level]:
+    p = ObjectPermission
+    query = (select(p.subject_id, p.level).join(Project, Project.id == p.subject_id)
+             .where(_entries_of(object_id, SubjectType.PROJECT)).order_by(p.subject_id))
+    if only_project_id is not None:
+        query = query.where(p.subject_id == only_project_id)
+    return {pid: Level(level) for pid, level in db.execute(query) if level > Level.NONE}
