@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from isofind.permissions.models import Level, ObjectPermission, SubjectType
@@ -20,7 +20,7 @@ R, W, G = Level.READ, Level.WRITE, Level.GRANT
 Auth = tuple[str, str] | None
 
 
-def _listed(response: httpx.Response, object_id: int) -> str | int:
+def _listed(response: httpx2.Response, object_id: int) -> str | int:
     if response.status_code != 200:
         return response.status_code
     return "listed" if object_id in {item["object_id"] for item in response.json()} else "absent"
