@@ -23,8 +23,19 @@ def free_port() -> int:
 def live_server(app_factory: str, env: dict[str, str]) -> Iterator[str]:
     """Serve ``module:factory`` with uvicorn in a child process; yields the base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app_factory, "--factory", "--host",
-               "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app_factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
     process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path, **env})

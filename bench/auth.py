@@ -34,16 +34,26 @@ def _prepare(env: dict[str, str]) -> str:
     full = {**os.environ, **env}
     isofind = [sys.executable, "-m", "isofind.cli"]
     subprocess.run([*isofind, "init"], env=full, check=True, capture_output=True)
-    subprocess.run([*isofind, "users", "create", USER, "--password", PASSWORD, "--role",
-                    "analyst"], env=full, capture_output=True)
-    created = subprocess.run([*isofind, "tokens", "create", "--user", USER], env=full,
-                             check=True, capture_output=True, text=True)
+    subprocess.run(
+        [*isofind, "users", "create", USER, "--password", PASSWORD, "--role", "analyst"],
+        env=full,
+        capture_output=True,
+    )
+    created = subprocess.run(
+        [*isofind, "tokens", "create", "--user", USER],
+        env=full,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return created.stdout.strip().splitlines()[-1]
 
 
 def _row(label: str, per_second: float, median_ms: float, floor: float) -> None:
-    print(f"{label:<38} {per_second:>9.0f} req/s  median {median_ms:>7.2f} ms  "
-          f"{floor / per_second:>5.1f}x the bare endpoint's time")
+    print(
+        f"{label:<38} {per_second:>9.0f} req/s  median {median_ms:>7.2f} ms  "
+        f"{floor / per_second:>5.1f}x the bare endpoint's time"
+    )
 
 
 def main() -> None:
@@ -56,8 +66,11 @@ def main() -> None:
             floor, floor_ms = rate(lambda: client.get("/bare").raise_for_status())
         with live_server("isofind.app:create_app", env) as url:
             client = httpx2.Client(base_url=url)
-            access = client.post("/api/v1/access_tokens/", json={"description": "bench"},
-                                 headers={"Authorization": basic}).json()["access_token"]
+            access = client.post(
+                "/api/v1/access_tokens/",
+                json={"description": "bench"},
+                headers={"Authorization": basic},
+            ).json()["access_token"]
             styles = {
                 "GET /api/v1/users/me, Basic": {"Authorization": basic},
                 "GET /api/v1/users/me, API token": {"Authorization": f"Bearer {token}"},

@@ -12,7 +12,12 @@ def create_app() -> FastAPI:
 
     @app.get("/bare")
     def bare() -> dict[str, object]:
-        return {"user_id": 1, "name": "Example User", "orcid": None, "affiliation": None,
-                "role": None}
+        return {
+            "user_id": 1,
+            "name": "Example User",
+            "orcid": None,
+            "affiliation": None,
+            "role": None,
+        }
 
     return app

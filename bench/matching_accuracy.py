@@ -349,7 +349,7 @@ def inner_coverages(
             evidence = evidence_for(
                 prepared, data, grouping.rows[held], kernel.policy, options.options("gaussian")
             )
-            p_true = evidence.p_value[np.arange(held.size), column]
+            p_true = evidence.p_value_at(np.arange(held.size), column)
             covered[-1].append(int((p_true >= ALPHA).sum()))
     table, sizes = np.array(covered, dtype=float), np.array(counts, dtype=float)
     return [clustered_coverage(table[:, i], sizes) for i in range(len(INTERLAB_GRID))]
@@ -409,7 +409,7 @@ class Tally:
         column = np.searchsorted(names, truth[known])
         ranking = evidence.ranking(algorithm, ALPHA)[rows]
         position = np.argmax(ranking == column[:, None], axis=1)
-        p_true = evidence.p_value[rows, column]
+        p_true = evidence.p_value_at(rows, column)
         self.evaluated += rows.size
         self.top1 += int((position == 0).sum())
         self.top3 += int((position < 3).sum())

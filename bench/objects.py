@@ -34,7 +34,9 @@ from isofind.permissions.service import Viewer
 STORED = 10_000
 USER, PASSWORD = "bench", "bench-password-1"
 SCHEMA = {
-    "title": "Sample", "type": "object", "required": ["name"],
+    "title": "Sample",
+    "type": "object",
+    "required": ["name"],
     "properties": {
         "name": {"title": "Name", "type": "text"},
         "mass": {"title": "Mass", "type": "quantity", "units": "mg"},
@@ -56,16 +58,27 @@ def seed(env: dict[str, str]) -> int:
     full = {**os.environ, **env}
     isofind = [sys.executable, "-m", "isofind.cli"]
     subprocess.run([*isofind, "init"], env=full, check=True, capture_output=True)
-    subprocess.run([*isofind, "users", "create", USER, "--password", PASSWORD],
-                   env=full, check=True, capture_output=True)
-    settings = Settings(database_url=env["ISOFIND_DATABASE_URL"] or None,
-                        data_dir=env["ISOFIND_DATA_DIR"])
+    subprocess.run(
+        [*isofind, "users", "create", USER, "--password", PASSWORD],
+        env=full,
+        check=True,
+        capture_output=True,
+    )
+    settings = Settings(
+        database_url=env["ISOFIND_DATABASE_URL"] or None, data_dir=env["ISOFIND_DATA_DIR"]
+    )
     database = Database(settings.effective_database_url)
     upgrade(database.engine)
     rng = random.Random(7)
     with database.session(write=True) as db:
-        action = Action(type_id=-99, name="Bench sample", description="", is_hidden=False,
-                        schema=SCHEMA, is_locked=False)
+        action = Action(
+            type_id=-99,
+            name="Bench sample",
+            description="",
+            is_hidden=False,
+            schema=SCHEMA,
+            is_locked=False,
+        )
         db.add(action)
         db.flush()
         action_id = action.id
@@ -85,17 +98,27 @@ def median_ms(call: Callable[[], object], repeat: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def diff_version_ms(client: httpx2.Client, object_id: int, rng: random.Random,
-                    repeat: int) -> float:
+def diff_version_ms(
+    client: httpx2.Client, object_id: int, rng: random.Random, repeat: int
+) -> float:
     """Median time of POSTing a data_diff; reading the current value is not timed."""
     times = []
     for _ in range(repeat):
         current = client.get(f"/api/v1/objects/{object_id}").json()["data"]["mass"]
-        diff = {"mass": {"_before": current, "_after": {
-            "_type": "quantity", "magnitude": round(rng.uniform(1, 100), 3), "units": "mg"}}}
+        diff = {
+            "mass": {
+                "_before": current,
+                "_after": {
+                    "_type": "quantity",
+                    "magnitude": round(rng.uniform(1, 100), 3),
+                    "units": "mg",
+                },
+            }
+        }
         start = time.perf_counter()
-        client.post(f"/api/v1/objects/{object_id}/versions/",
-                    json={"data_diff": diff}).raise_for_status()
+        client.post(
+            f"/api/v1/objects/{object_id}/versions/", json={"data_diff": diff}
+        ).raise_for_status()
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times)
 
@@ -104,38 +127,58 @@ def run(label: str, env: dict[str, str]) -> None:
     action_id = seed(env)
     with live_server("isofind.app:create_app", env) as url:
         client = httpx2.Client(base_url=url, timeout=60, follow_redirects=True)
-        token = client.post("/api/v1/access_tokens/", json={"description": "bench"},
-                            auth=(USER, PASSWORD)).json()["access_token"]
+        token = client.post(
+            "/api/v1/access_tokens/", json={"description": "bench"}, auth=(USER, PASSWORD)
+        ).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         rng = random.Random(11)
-        created, _ = rate(lambda: client.post("/api/v1/objects/", json={
-            "action_id": action_id, "data": sample_data(0, rng)}).raise_for_status(), 3.0)
+        created, _ = rate(
+            lambda: client.post(
+                "/api/v1/objects/", json={"action_id": action_id, "data": sample_data(0, rng)}
+            ).raise_for_status(),
+            3.0,
+        )
         target = STORED // 2
         lines = {
-            "GET a version": median_ms(lambda: client.get(
-                f"/api/v1/objects/{target}/versions/0").raise_for_status(), 50),
-            "GET /objects/?limit=1000": median_ms(lambda: client.get(
-                "/api/v1/objects/", params={"limit": 1000}).raise_for_status(), 10),
-            "q=mass > 50mg (limit 1000)": median_ms(lambda: client.get(
-                "/api/v1/objects/", params={"q": "mass > 50mg", "limit": 1000}
-            ).raise_for_status(), 10),
-            "q=mass > 50mg (all matches)": median_ms(lambda: client.get(
-                "/api/v1/objects/", params={"q": "mass > 50mg"}).raise_for_status(), 5),
+            "GET a version": median_ms(
+                lambda: client.get(f"/api/v1/objects/{target}/versions/0").raise_for_status(), 50
+            ),
+            "GET /objects/?limit=1000": median_ms(
+                lambda: client.get("/api/v1/objects/", params={"limit": 1000}).raise_for_status(),
+                10,
+            ),
+            "q=mass > 50mg (limit 1000)": median_ms(
+                lambda: client.get(
+                    "/api/v1/objects/", params={"q": "mass > 50mg", "limit": 1000}
+                ).raise_for_status(),
+                10,
+            ),
+            "q=mass > 50mg (all matches)": median_ms(
+                lambda: client.get(
+                    "/api/v1/objects/", params={"q": "mass > 50mg"}
+                ).raise_for_status(),
+                5,
+            ),
         }
 
         lines["diff version (POST data_diff)"] = diff_version_ms(client, target, rng, 30)
         permission_path = f"/api/v1/objects/{target}/permissions/authenticated_users"
-        lines["permission PUT"] = median_ms(lambda: client.put(
-            permission_path, json="read").raise_for_status(), 30)
+        lines["permission PUT"] = median_ms(
+            lambda: client.put(permission_path, json="read").raise_for_status(), 30
+        )
     with live_server("bare_app:create_app", {}) as bare:
         bare_client = httpx2.Client(base_url=bare)
         floor = median_ms(lambda: bare_client.get("/bare").raise_for_status(), 200)
     print(f"\n{label}: {STORED:,} objects stored")
     print(f"  {'bare FastAPI endpoint (floor)':<32} {floor:8.2f} ms")
     print(f"  {'object creation':<32} {created:8.0f} /s   (SampleDB 0.33: 20 /s)")
-    reference = {"GET a version": 12, "GET /objects/?limit=1000": 104,
-                 "q=mass > 50mg (limit 1000)": 109, "diff version (POST data_diff)": 80,
-                 "permission PUT": 38}
+    reference = {
+        "GET a version": 12,
+        "GET /objects/?limit=1000": 104,
+        "q=mass > 50mg (limit 1000)": 109,
+        "diff version (POST data_diff)": 80,
+        "permission PUT": 38,
+    }
     for name, value in lines.items():
         scale = f"(SampleDB 0.33: {reference[name]} ms)" if name in reference else ""
         print(f"  {name:<32} {value:8.2f} ms  {scale}")
@@ -143,13 +186,25 @@ def run(label: str, env: dict[str, str]) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        run("SQLite", {"ISOFIND_DATA_DIR": data_dir, "ISOFIND_DATABASE_URL": "",
-                       "ISOFIND_MODE": "multi_user"})
+        run(
+            "SQLite",
+            {
+                "ISOFIND_DATA_DIR": data_dir,
+                "ISOFIND_DATABASE_URL": "",
+                "ISOFIND_MODE": "multi_user",
+            },
+        )
     postgres = os.environ.get("ISOFIND_BENCH_DATABASE_URL")
     if postgres:
         with tempfile.TemporaryDirectory() as data_dir:
-            run("PostgreSQL", {"ISOFIND_DATA_DIR": data_dir, "ISOFIND_DATABASE_URL": postgres,
-                               "ISOFIND_MODE": "multi_user"})
+            run(
+                "PostgreSQL",
+                {
+                    "ISOFIND_DATA_DIR": data_dir,
+                    "ISOFIND_DATABASE_URL": postgres,
+                    "ISOFIND_MODE": "multi_user",
+                },
+            )
     else:
         print("\nPostgreSQL: set ISOFIND_BENCH_DATABASE_URL to an empty database to measure it")
 

@@ -75,13 +75,16 @@ def gaussian_quadratic_and_logdet(
 
     ``means`` (k, G) and ``covariance`` (k, k, G) are the groups' predictive moments.
     """
-    k = samples.shape[0]
-    residuals = [samples[i][:, None] - means[i][None, :] for i in range(k)]
+    k, m = samples.shape
+    quadratic, logdet = np.empty((m, means.shape[1])), np.empty((m, means.shape[1]))
+    for rows in sample_chunks(m, means.shape[1]):
+        residuals = [samples[i, rows][:, None] - means[i][None, :] for i in range(k)]
 
-    def entry(i: int, j: int) -> FloatArray:
-        return covariance[i, j][None, :] + sample_covariance[i, j][:, None]
+        def entry(i: int, j: int, rows: slice = rows) -> FloatArray:
+            return covariance[i, j][None, :] + sample_covariance[i, j, rows][:, None]
 
-    return quadratic_form_and_logdet(entry, residuals)
+        quadratic[rows], logdet[rows] = quadratic_form_and_logdet(entry, residuals)
+    return quadratic, logdet
 
 
 def gaussian_log_likelihood(quadratic: FloatArray, logdet: FloatArray, k: int) -> FloatArray:

@@ -82,7 +82,6 @@ class Subset:
     """Groups compared on one set of ratio columns K: statistics and kernel members."""
 
     def __init__(self, view: SourceView, mask: int) -> None:
-        self.mask = mask
         self.columns = mask_columns(mask, len(view.quantities))
         complete = (view.masks & mask) == mask
         rows = np.flatnonzero(complete)
@@ -95,7 +94,6 @@ class Subset:
         self.position = {int(g): p for p, g in enumerate(present)}
         self.statistics: GroupStatistics = group_statistics(values, local, present.size, covariance)
         self.starts: IntArray = np.searchsorted(local, np.arange(present.size)).astype(np.int64)
-        self.member_rows: IntArray = rows.astype(np.int64)
         self.members: FloatArray = np.ascontiguousarray(values.T)
         self.member_covariance: FloatArray = entries_first(covariance)
         self.member_variance: FloatArray = np.ascontiguousarray(
@@ -149,7 +147,6 @@ class SourceView:
                 f"at most {MAX_QUANTITIES} basis quantities are supported, "
                 f"got {len(conversion.quantities)}"
             )
-        self.references = dict(references)
         self.quantities: tuple[Quantity, ...] = conversion.quantities
         self.names: tuple[str, ...] = conversion.names
         self.values: FloatArray = conversion.values

@@ -13,8 +13,11 @@ Strimmer (2005, *Stat. Appl. Genet. Mol. Biol.* 4:32), computed on entries scale
     λ_g = Σ_ij Var̂(s_ij) / Σ_ij (s_ij − t_ij)²,   Var̂(s_ij) = n/(n−1)³ Σ_k (w_kij − w̄_ij)²
 
 where w_kij = (x_ki − x̄_i)(x_kj − x̄_j) (Ledoit & Wolf 2004, *J. Multivar. Anal.* 88:365).
-A single-source group gets λ = 1 (the pooled covariance). The degrees of freedom of the
-blend follow Satterthwaite (1946, *Biometrics Bull.* 2:110):
+That estimate is exactly 0 for two sources (both w_k are equal), while S_g has rank n − 1
+and cannot span k > n − 1 dimensions; λ is therefore at least the share of dimensions the
+group cannot span, (k − n + 1)/k, so that no shrunk covariance is singular. A single source
+gets λ = 1 (T itself). The degrees of freedom of the blend follow Satterthwaite (1946,
+*Biometrics Bull.* 2:110):
 
     ν = 1 / ((1 − λ)² / (n − 1) + λ² / ν_T),    ν_T = Σ_g (n_g − 1).
 
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -119,7 +122,9 @@ def _shrinkage_intensity(
         distance = ((own - target) / scale) ** 2
         intensity = entry_variance.sum(axis=(1, 2)) / distance.sum(axis=(1, 2))
     intensity = np.where(np.isfinite(intensity), intensity, 1.0)
-    return np.where(counts >= 2, np.clip(intensity, 0.0, 1.0), 1.0)
+    k = target.shape[0]
+    unspanned = np.maximum(k - counts + 1, 0) / k
+    return np.clip(np.maximum(intensity, unspanned), 0.0, 1.0)
 
 
 def _satterthwaite_dof(shrinkage: FloatArray, degrees: FloatArray, pooled_dof: float) -> FloatArray:
@@ -129,19 +134,42 @@ def _satterthwaite_dof(shrinkage: FloatArray, degrees: FloatArray, pooled_dof: f
     return np.where(np.isnan(dof), np.inf, dof)
 
 
-def prediction_p_values(t_squared: FloatArray, k: int, dof: FloatArray) -> FloatArray:
+def critical_t_squared(alpha: float, k: IntArray, dof: FloatArray) -> FloatArray:
+    """The T² above which the prediction test rejects at level α (p < α ⟺ T² > this):
+    F(k, ν−k+1).isf(α)·kν/(ν−k+1), or χ²(k).isf(α) for large ν. Evaluated once per distinct
+    (k, ν), because the inverse incomplete beta function is expensive."""
+    k = np.asarray(k, dtype=np.int64)
+    nu = np.maximum(np.asarray(dof, dtype=float), k)
+    critical = np.empty(k.shape)
+    for dimension in np.unique(k).tolist():
+        selected = k == dimension
+        distinct, inverse = np.unique(nu[selected], return_inverse=True)
+        finite_nu = np.minimum(distinct, CHI2_DOF)
+        denominator_dof = finite_nu - dimension + 1
+        f_critical = special.fdtri(dimension, denominator_dof, 1.0 - alpha)
+        values = np.where(
+            distinct >= CHI2_DOF,
+            special.chdtri(dimension, alpha),
+            f_critical * dimension * finite_nu / denominator_dof,
+        )
+        critical[selected] = values[inverse.reshape(-1)]
+    return critical
+
+
+def prediction_p_values(t_squared: FloatArray, k: int | IntArray, dof: FloatArray) -> FloatArray:
     """P-value of the Hotelling prediction test: F(k, ν−k+1) for ν < CHI2_DOF, else χ²(k).
 
     A blend with fewer than k degrees of freedom is treated as ν = k (denominator dof 1),
     the most permissive well-defined F: such a group says almost nothing about its spread.
     """
     t_squared = np.asarray(t_squared, dtype=float)
-    nu = np.maximum(np.broadcast_to(dof, t_squared.shape), float(k))
+    k = np.broadcast_to(np.asarray(k, dtype=float), t_squared.shape)
+    nu = np.maximum(np.broadcast_to(dof, t_squared.shape), k)
     p_values = np.empty(t_squared.shape)
     large = nu >= CHI2_DOF
-    p_values[large] = stats.chi2.sf(t_squared[large], k)
+    p_values[large] = special.chdtrc(k[large], t_squared[large])
     small = ~large
-    nu_small = nu[small]
-    f_statistic = (nu_small - k + 1) / (k * nu_small) * t_squared[small]
-    p_values[small] = stats.f.sf(f_statistic, k, nu_small - k + 1)
+    k_small, nu_small = k[small], nu[small]
+    f_statistic = (nu_small - k_small + 1) / (k_small * nu_small) * t_squared[small]
+    p_values[small] = special.fdtrc(k_small, nu_small - k_small + 1, f_statistic)
     return p_values
