@@ -24,6 +24,9 @@ from isofind.identity.bootstrap import create_initial_admin
 from isofind.identity.models import Role
 from isofind.identity.service import IdentityRuntime
 from isofind.migrations import upgrade
+from isofind.objects.models import Action
+from isofind.permissions import service as permissions
+from isofind.permissions.models import Level, SubjectType
 
 ADMIN = ("admin", "admin-password")
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
@@ -154,3 +157,51 @@ def add_user(make_app: Callable[..., FastAPI]) -> Callable[..., int]:
             return user.id
 
     return create
+
+
+NAME_ONLY_SCHEMA: dict[str, Any] = {
+    "title": "Object Information",
+    "type": "object",
+    "properties": {"name": {"title": "Object Name", "type": "text"}},
+    "required": ["name"],
+}
+
+
+@pytest.fixture
+def action_id(app: FastAPI) -> int:
+    """An action whose objects have a name only (rooms needing more override it)."""
+    with app.state.database.session(write=True) as db:
+        action = Action(type_id=-99, name="Sample", description="", is_hidden=False,
+                        schema=NAME_ONLY_SCHEMA, is_locked=False)
+        db.add(action)
+        db.flush()
+        return action.id
+
+
+@pytest.fixture
+def make_object(client: TestClient, action_id: int) -> Callable[[], int]:
+    """Create an object through the API as the administrator; returns its id."""
+
+    def create() -> int:
+        response = client.post("/api/v1/objects/", auth=ADMIN, json={
+            "action_id": action_id, "data": {"name": {"_type": "text", "text": "Galena"}}})
+        assert response.status_code == 201, response.text
+        return int(response.headers["location"].split("/")[4])
+
+    return create
+
+
+@pytest.fixture
+def object_id(make_object: Callable[[], int]) -> int:
+    return make_object()
+
+
+@pytest.fixture
+def grant(app: FastAPI) -> Callable[[int, int, Level], None]:
+    """Give a user a permission level on an object."""
+
+    def give(object_id: int, user_id: int, level: Level) -> None:
+        with app.state.database.session(write=True) as db:
+            permissions.set_level(db, object_id, SubjectType.USER, user_id, level)
+
+    return give

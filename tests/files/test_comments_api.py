@@ -14,7 +14,7 @@ from sqlalchemy import select
 from isofind.activity.models import ActivityEntry
 from isofind.comments import service
 from isofind.permissions.models import Level
-from tests.files.conftest import ADMIN
+from tests.conftest import ADMIN
 
 
 def post(client: TestClient, object_id: int, body: Any, auth=ADMIN) -> Any:

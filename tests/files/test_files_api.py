@@ -16,7 +16,7 @@ from sqlalchemy import select
 from isofind.activity.models import ActivityEntry
 from isofind.files import service
 from isofind.permissions.models import Level
-from tests.files.conftest import ADMIN
+from tests.conftest import ADMIN
 
 TEST_SHA256 = hashlib.sha256(b"test").hexdigest()
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from isofind.db import Database
 from isofind.migrations import upgrade
-from tests.locations.conftest import ADMIN
+from tests.conftest import ADMIN
 
 BUILT_IN = {"location_type_id": -99, "name": "Locations"}
 

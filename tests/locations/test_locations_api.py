@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from isofind.activity.models import ActivityEntry
-from tests.locations.conftest import ADMIN
+from tests.conftest import ADMIN
 
 USER = ("lena", "password-123")
 

@@ -14,7 +14,7 @@ from isofind.identity.models import User
 from isofind.objects.models import ObjectRecord
 from isofind.permissions import service as permissions
 from isofind.permissions.models import Level, SubjectType
-from tests.locations.conftest import ADMIN
+from tests.conftest import ADMIN
 
 USER = ("lena", "password-123")
 SAMPLEDB_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
