@@ -64,24 +64,25 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 # Rows the migrations seed, kept between tests.
-SEEDED = {"action_types": "id NOT IN (-99, -98, -97)", "location_types": "id <> -99"}
+SEEDED = {
+    "action_types": "id NOT IN (-99, -98, -97)",
+    "actions": "id <> -1",  # the built-in isotope sample action
+    "location_types": "id <> -99",
+}
 
 
 def _empty_tables(database: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in SEEDED]
+    """Delete every row but the seeded ones, children first, and restart the id counters."""
     with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            condition = SEEDED.get(table.name)
+            where = f" WHERE {condition}" if condition else ""
+            connection.execute(text(f'DELETE FROM "{table.name}"{where}'))
         if database.is_sqlite:
-            for name in tables:
-                connection.execute(text(f'DELETE FROM "{name}"'))
+            connection.execute(text("DELETE FROM sqlite_sequence"))
         else:
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        for name, condition in SEEDED.items():
-            connection.execute(text(f'DELETE FROM "{name}" WHERE {condition}'))
-            if not database.is_sqlite:  # TRUNCATE restarted the others' sequences
-                connection.execute(text(
-                    "SELECT setval(seq, 1, false) FROM "
-                    f"pg_get_serial_sequence('{name}', 'id') AS seq WHERE seq IS NOT NULL"))
+            connection.execute(text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
 
 
 @pytest.fixture

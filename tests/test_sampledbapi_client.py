@@ -67,7 +67,7 @@ def test_sampledbapi_works_unmodified(live: tuple[str, FastAPI], tmp_path: Path)
         db.add(new)
         db.flush()
         action_id = new.id
-    assert [a.name for a in sdb.actions.get_list()] == ["Galena"]
+    assert [a.name for a in sdb.actions.get_list()] == ["Isotope sample", "Galena"]
 
     object_id = sdb.objects.create(action_id, {"name": {"_type": "text", "text": "Laurion 1"}})
     stored = sdb.objects.get(object_id)

@@ -9,6 +9,7 @@ from isofind.instruments import models as instruments_models
 from isofind.locations import models as locations_models
 from isofind.objects import models as objects_models
 from isofind.permissions import models as permissions_models
+from isofind.samples import models as samples_models
 from isofind.system import models as system_models
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "locations_models",
     "objects_models",
     "permissions_models",
+    "samples_models",
     "system_models",
 ]

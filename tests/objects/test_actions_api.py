@@ -46,7 +46,8 @@ def test_admin_creates_reads_and_updates_an_action(client: TestClient) -> None:
     assert updated.status_code == 200
     assert (updated.json()["name"], updated.json()["description"],
             updated.json()["is_hidden"]) == ("Galena", "lead ore", True)
-    assert [a["name"] for a in client.get("/api/v1/actions/", auth=ADMIN).json()] == ["Galena"]
+    names = [a["name"] for a in client.get("/api/v1/actions/", auth=ADMIN).json()]
+    assert names == ["Isotope sample", "Galena"]
 
 
 def test_action_update_refusals(multi_client: TestClient, add_user) -> None:
@@ -112,7 +113,7 @@ def test_action_creation_refusals(client: TestClient) -> None:
         response = client.post("/api/v1/actions/", auth=ADMIN, json=body)
         assert response.status_code == 400, body
         assert response.json()["message"].startswith(message), response.json()
-    assert client.get("/api/v1/actions/", auth=ADMIN).json() == []
+    assert [a["action_id"] for a in client.get("/api/v1/actions/", auth=ADMIN).json()] == [-1]
 
 
 def test_custom_action_types_need_an_admin(multi_client: TestClient, add_user) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from isofind.reference.elements import (
+from isofind.reference.elements.predefined import (
     PREDEFINED_ELEMENTS,
     NaturalIsotope,
     is_known_element,

@@ -1,11 +1,11 @@
-"""Worked examples for isofind.reference.normalization, recomputed by hand."""
+"""Worked examples for isofind.reference.standards.normalization, recomputed by hand."""
 
 import math
 import re
 
 import pytest
 
-from isofind.reference.normalization import (
+from isofind.reference.standards.normalization import (
     InvalidInputError,
     StandardValue,
     UncertaintyTypeError,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from isofind.reference.normalization import ValueKind, to_two_sigma
-from isofind.reference.shifts import Shift, convert
+from isofind.reference.standards.normalization import ValueKind, to_two_sigma
+from isofind.reference.standards.shifts import Shift, convert
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 STANDARD_KEYS = {
@@ -28,7 +28,7 @@ STANDARD_KEYS = {
 
 
 def load(name: str) -> list[dict[str, Any]]:
-    text = files("isofind.reference").joinpath("data", name).read_text(encoding="utf-8")
+    text = files("isofind.reference.standards").joinpath("data", name).read_text(encoding="utf-8")
     return json.loads(text)
 
 

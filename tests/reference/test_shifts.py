@@ -1,17 +1,17 @@
-"""Worked examples for isofind.reference.shifts, recomputed by hand."""
+"""Worked examples for isofind.reference.standards.shifts, recomputed by hand."""
 
 import math
 import re
 
 import pytest
 
-from isofind.reference.normalization import (
+from isofind.reference.standards.normalization import (
     InvalidInputError,
     StandardValue,
     ValueKind,
     bracket_ratio,
 )
-from isofind.reference.shifts import (
+from isofind.reference.standards.shifts import (
     Conversion,
     NoConversionPath,
     Shift,

@@ -29,6 +29,8 @@ class ActionType(Base):
 
 class Action(Base):
     __tablename__ = "actions"
+    # Built-in actions take negative ids; new ones must still count from 1 on SQLite.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type_id: Mapped[int] = mapped_column(ForeignKey("action_types.id"), index=True)

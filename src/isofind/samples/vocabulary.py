@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from isofind.reference.elements import PREDEFINED_ELEMENTS
+from isofind.reference.elements.predefined import PREDEFINED_ELEMENTS
 
 
 def fold(text: str) -> str:

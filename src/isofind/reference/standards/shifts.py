@@ -8,7 +8,7 @@ multiplies factors for ratios and composes deltas with the scale-change formula
 δA/C = δA/B + δB/C + 10⁻³·δA/B·δB/C.
 
 Uncertainties are 2σ in and out, propagated linearly (see
-:mod:`isofind.reference.normalization`). Shifts of one chain are taken as independent.
+:mod:`isofind.reference.standards.normalization`). Shifts of one chain are taken as independent.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from isofind.reference.normalization import (
+from isofind.reference.standards.normalization import (
     PER_MIL,
     InvalidInputError,
     StandardValue,

@@ -1,0 +1,1 @@
+"""Predefined and custom isotopic elements."""

@@ -1,0 +1,1 @@
+"""Isotopic standards, certified reference materials and inter-standard shifts."""

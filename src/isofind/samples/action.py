@@ -1,0 +1,197 @@
+"""The built-in action "Isotope sample": its schema, and sample fields ⇄ object data.
+
+An IsoFind sample is an object of this action (its ``sample_id`` is the ``object_id``).
+The schema is written in SampleDB's schema language, so the SampleDB API shows, versions
+and searches isotope samples like any other object (``q=isotope_data.?.value > 18``).
+The action is created by migration 0004 and locked: the index and the IsoFind API depend on
+its shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ISOTOPE_SAMPLE_ACTION_ID = -1
+ACTION_NAME = "Isotope sample"
+
+
+def _text(title: str, *, multiline: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"title": title, "type": "text"}
+    if multiline:
+        schema["multiline"] = True
+    return schema
+
+
+def _number(title: str, units: str = "1") -> dict[str, Any]:
+    return {"title": title, "type": "quantity", "units": units}
+
+
+# Text fields of a sample, in the order the IsoFind API lists them.
+SAMPLE_TEXT_FIELDS = (
+    "name", "material_type", "sector", "collection_date", "collection_location", "description",
+    "classification", "project", "collector", "notes", "reference", "doi",
+)
+SAMPLE_NUMBER_FIELDS = {"latitude": "1", "longitude": "1", "altitude": "m"}
+SAMPLE_FIELDS = (*SAMPLE_TEXT_FIELDS, *SAMPLE_NUMBER_FIELDS)
+
+ISOTOPE_TEXT_FIELDS = (
+    "element", "ratio", "reference_scale", "standard", "uncertainty_type_declared", "method",
+    "instrument", "session_date", "notes", "correlated_ratio", "normalized_standard",
+    "normalized_at",
+)
+ISOTOPE_NUMBER_FIELDS = (
+    "isotope_id", "value", "uncertainty", "uncertainty_declared", "correlation",
+    "normalized_value", "normalized_uncertainty",
+)
+ISOTOPE_FIELDS = (*ISOTOPE_NUMBER_FIELDS, *ISOTOPE_TEXT_FIELDS)
+
+_TITLES = {
+    "name": "Name", "material_type": "Material type", "sector": "Sector",
+    "collection_date": "Collection date", "collection_location": "Collection location",
+    "description": "Description", "classification": "Classification (source or daughter)",
+    "project": "Project", "collector": "Collector", "notes": "Notes", "reference": "Reference",
+    "doi": "DOI", "latitude": "Latitude (decimal degrees)",
+    "longitude": "Longitude (decimal degrees)", "altitude": "Altitude",
+    "isotope_id": "Isotope value id", "element": "Element",
+    "ratio": "Ratio or delta (canonical)", "reference_scale": "Reference scale of a delta",
+    "value": "Value", "uncertainty": "Uncertainty (2σ)", "standard": "Standard",
+    "uncertainty_type_declared": "Uncertainty type as declared",
+    "uncertainty_declared": "Uncertainty as declared", "method": "Method",
+    "instrument": "Instrument", "session_date": "Session date",
+    "correlated_ratio": "Error-correlated ratio", "correlation": "Error correlation",
+    "normalized_value": "Normalized value", "normalized_uncertainty": "Normalized uncertainty (2σ)",
+    "normalized_standard": "Normalized to standard", "normalized_at": "Normalized at",
+}
+
+
+def _isotope_item_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for name in ISOTOPE_FIELDS:
+        if name in ISOTOPE_NUMBER_FIELDS:
+            properties[name] = _number(_TITLES[name])
+        else:
+            properties[name] = _text(_TITLES[name], multiline=name == "notes")
+    return {
+        "title": "Isotope value",
+        "type": "object",
+        "properties": properties,
+        "required": ["isotope_id", "element", "ratio", "value"],
+        "propertyOrder": list(ISOTOPE_FIELDS),
+    }
+
+
+def isotope_sample_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for name in SAMPLE_TEXT_FIELDS:
+        properties[name] = _text(_TITLES[name], multiline=name in ("description", "notes"))
+    for name, units in SAMPLE_NUMBER_FIELDS.items():
+        properties[name] = _number(_TITLES[name], units)
+    properties["archived"] = {"title": "Archived", "type": "bool"}
+    properties["isotope_data"] = {
+        "title": "Isotope data", "type": "array", "items": _isotope_item_schema(),
+    }
+    # The next isotope_id to hand out: ids are never reused, even after a value is deleted.
+    properties["next_isotope_id"] = _number("Next isotope value id")
+    order = [*SAMPLE_FIELDS, "archived", "isotope_data", "next_isotope_id"]
+    return {
+        "title": ACTION_NAME,
+        "type": "object",
+        "properties": properties,
+        "required": ["name", "isotope_data", "next_isotope_id"],
+        "propertyOrder": order,
+    }
+
+
+# --- plain values ⇄ schema-language values ---------------------------------------------------
+
+
+def text_value(text: str) -> dict[str, Any]:
+    return {"_type": "text", "text": text}
+
+
+def quantity_value(magnitude: float, units: str = "1") -> dict[str, Any]:
+    """A complete quantity; only the dimensionless and metre units are used here."""
+    if units == "1":
+        return {"_type": "quantity", "magnitude": magnitude, "magnitude_in_base_units": magnitude,
+                "units": "1", "dimensionality": "dimensionless"}
+    if units == "m":
+        return {"_type": "quantity", "magnitude": magnitude, "magnitude_in_base_units": magnitude,
+                "units": "m", "dimensionality": "[length]"}
+    raise ValueError(f"unsupported units {units!r}")
+
+
+def bool_value(flag: bool) -> dict[str, Any]:
+    return {"_type": "bool", "value": flag}
+
+
+def plain(value: Any) -> Any:
+    """The plain Python value of a schema-language value (text in English if translated)."""
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("_type")
+    if kind == "text":
+        text = value.get("text")
+        if isinstance(text, dict):
+            return text.get("en", next(iter(text.values()), None))
+        return text
+    if kind == "quantity":
+        magnitude = value.get("magnitude", value.get("magnitude_in_base_units"))
+        return None if magnitude is None else float(magnitude)
+    if kind == "bool":
+        return bool(value.get("value"))
+    return None
+
+
+def _encoded(name: str, value: Any, numbers: Any) -> dict[str, Any]:
+    if name in numbers:
+        units = numbers[name] if isinstance(numbers, dict) else "1"
+        return quantity_value(float(value), units)
+    return text_value(str(value))
+
+
+def isotope_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Object data of one isotope value; ``None`` fields are left out."""
+    return {name: _encoded(name, values[name], ISOTOPE_NUMBER_FIELDS)
+            for name in ISOTOPE_FIELDS if values.get(name) is not None}
+
+
+def object_data(fields: dict[str, Any], isotopes: list[dict[str, Any]], *, archived: bool,
+                next_isotope_id: int) -> dict[str, Any]:
+    """Object data of a sample from plain fields and plain isotope values."""
+    data: dict[str, Any] = {name: _encoded(name, fields[name], SAMPLE_NUMBER_FIELDS)
+                            for name in SAMPLE_FIELDS if fields.get(name) is not None}
+    data["archived"] = bool_value(archived)
+    data["isotope_data"] = [isotope_item(item) for item in isotopes]
+    data["next_isotope_id"] = quantity_value(float(next_isotope_id))
+    return data
+
+
+def sample_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain sample fields of object data (every field present, absent ones None)."""
+    return {name: plain(data.get(name)) for name in SAMPLE_FIELDS}
+
+
+def isotope_values(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plain isotope values of object data; ``isotope_id`` as an int."""
+    items = data.get("isotope_data")
+    if not isinstance(items, list):
+        return []
+    values = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        plain_item = {name: plain(item.get(name)) for name in ISOTOPE_FIELDS}
+        if plain_item["isotope_id"] is not None:
+            plain_item["isotope_id"] = int(plain_item["isotope_id"])
+        values.append(plain_item)
+    return values
+
+
+def is_archived(data: dict[str, Any]) -> bool:
+    return bool(plain(data.get("archived")))
+
+
+def next_isotope_id(data: dict[str, Any]) -> int:
+    stored = plain(data.get("next_isotope_id"))
+    used = [item["isotope_id"] for item in isotope_values(data) if item["isotope_id"] is not None]
+    return max([int(stored or 1), *(i + 1 for i in used)])
