@@ -29,7 +29,7 @@ def _number(title: str, units: str = "1") -> dict[str, Any]:
 # Text fields of a sample, in the order the IsoFind API lists them.
 SAMPLE_TEXT_FIELDS = (
     "name", "material_type", "sector", "collection_date", "collection_location", "description",
-    "classification", "project", "collector", "notes", "reference", "doi",
+    "classification", "project", "collector", "notes", "reference", "doi", "workflow_stage",
 )
 SAMPLE_NUMBER_FIELDS = {"latitude": "1", "longitude": "1", "altitude": "m"}
 SAMPLE_FIELDS = (*SAMPLE_TEXT_FIELDS, *SAMPLE_NUMBER_FIELDS)
@@ -40,7 +40,7 @@ ISOTOPE_TEXT_FIELDS = (
     "normalized_at",
 )
 ISOTOPE_NUMBER_FIELDS = (
-    "isotope_id", "value", "uncertainty", "uncertainty_declared", "correlation",
+    "isotope_id", "value", "uncertainty", "uncertainty_declared", "correlation", "n_cycles",
     "normalized_value", "normalized_uncertainty",
 )
 ISOTOPE_FIELDS = (*ISOTOPE_NUMBER_FIELDS, *ISOTOPE_TEXT_FIELDS)
@@ -50,7 +50,7 @@ _TITLES = {
     "collection_date": "Collection date", "collection_location": "Collection location",
     "description": "Description", "classification": "Classification (source or daughter)",
     "project": "Project", "collector": "Collector", "notes": "Notes", "reference": "Reference",
-    "doi": "DOI", "latitude": "Latitude (decimal degrees)",
+    "doi": "DOI", "workflow_stage": "Workflow stage", "latitude": "Latitude (decimal degrees)",
     "longitude": "Longitude (decimal degrees)", "altitude": "Altitude",
     "isotope_id": "Isotope value id", "element": "Element",
     "ratio": "Ratio or delta (canonical)", "reference_scale": "Reference scale of a delta",
@@ -59,6 +59,7 @@ _TITLES = {
     "uncertainty_declared": "Uncertainty as declared", "method": "Method",
     "instrument": "Instrument", "session_date": "Session date",
     "correlated_ratio": "Error-correlated ratio", "correlation": "Error correlation",
+    "n_cycles": "Number of cycles",
     "normalized_value": "Normalized value", "normalized_uncertainty": "Normalized uncertainty (2σ)",
     "normalized_standard": "Normalized to standard", "normalized_at": "Normalized at",
 }
