@@ -4,13 +4,16 @@ Runs IsoFind in a uvicorn subprocess on loopback against SQLite (temporary direc
 when ISOFIND_BENCH_DATABASE_URL names an empty PostgreSQL database, against PostgreSQL too.
 10,000 objects are stored first (through the same service code the API uses); each line is
 the median of sequential requests with an access token. A bare FastAPI endpoint measured in
-the same run is the floor. For scale, SampleDB 0.33 on this kind of machine (PostgreSQL,
-access token): 20 creations/s, 12 ms per version read, 104 ms to list 1,000 objects, 109 ms
-for q=mass > 50mg, 80 ms for a diff version, 38 ms for a permission PUT.
+the same run is the floor. ``--stored N`` and ``--seconds S`` shrink the workload while
+iterating; ``--backend sqlite|postgresql`` runs one backend only. For scale, SampleDB 0.33 on
+this kind of machine (PostgreSQL, access token): 20 creations/s, 12 ms per version read,
+104 ms to list 1,000 objects, 109 ms for q=mass > 50mg, 80 ms for a diff version, 38 ms for a
+permission PUT.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import statistics
@@ -53,7 +56,7 @@ def sample_data(index: int, rng: random.Random) -> dict[str, object]:
     }
 
 
-def seed(env: dict[str, str]) -> int:
+def seed(env: dict[str, str], stored: int) -> int:
     """Create the user, the action and STORED objects; returns the action id."""
     full = {**os.environ, **env}
     isofind = [sys.executable, "-m", "isofind.cli"]
@@ -83,7 +86,7 @@ def seed(env: dict[str, str]) -> int:
         db.flush()
         action_id = action.id
         viewer = Viewer(find_user(db, USER))
-        for index in range(STORED):
+        for index in range(stored):
             objects.create_object(db, viewer, action_id, sample_data(index, rng))
     database.dispose()
     return action_id
@@ -123,8 +126,8 @@ def diff_version_ms(
     return 1000 * statistics.median(times)
 
 
-def run(label: str, env: dict[str, str]) -> None:
-    action_id = seed(env)
+def run(label: str, env: dict[str, str], stored: int, seconds: float) -> None:
+    action_id = seed(env, stored)
     with live_server("isofind.app:create_app", env) as url:
         client = httpx2.Client(base_url=url, timeout=60, follow_redirects=True)
         token = client.post(
@@ -136,9 +139,9 @@ def run(label: str, env: dict[str, str]) -> None:
             lambda: client.post(
                 "/api/v1/objects/", json={"action_id": action_id, "data": sample_data(0, rng)}
             ).raise_for_status(),
-            3.0,
+            seconds,
         )
-        target = STORED // 2
+        target = stored // 2
         lines = {
             "GET a version": median_ms(
                 lambda: client.get(f"/api/v1/objects/{target}/versions/0").raise_for_status(), 50
@@ -169,7 +172,7 @@ def run(label: str, env: dict[str, str]) -> None:
     with live_server("bare_app:create_app", {}) as bare:
         bare_client = httpx2.Client(base_url=bare)
         floor = median_ms(lambda: bare_client.get("/bare").raise_for_status(), 200)
-    print(f"\n{label}: {STORED:,} objects stored")
+    print(f"\n{label}: {stored:,} objects stored")
     print(f"  {'bare FastAPI endpoint (floor)':<32} {floor:8.2f} ms")
     print(f"  {'object creation':<32} {created:8.0f} /s   (SampleDB 0.33: 20 /s)")
     reference = {
@@ -185,15 +188,25 @@ def run(label: str, env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as data_dir:
-        run(
-            "SQLite",
-            {
-                "ISOFIND_DATA_DIR": data_dir,
-                "ISOFIND_DATABASE_URL": "",
-                "ISOFIND_MODE": "multi_user",
-            },
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stored", type=int, default=STORED, help="objects stored first")
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration of the creation line")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], help="only this backend")
+    options = parser.parse_args()
+    if options.backend != "postgresql":
+        with tempfile.TemporaryDirectory() as data_dir:
+            run(
+                "SQLite",
+                {
+                    "ISOFIND_DATA_DIR": data_dir,
+                    "ISOFIND_DATABASE_URL": "",
+                    "ISOFIND_MODE": "multi_user",
+                },
+                options.stored,
+                options.seconds,
+            )
+    if options.backend == "sqlite":
+        return
     postgres = os.environ.get("ISOFIND_BENCH_DATABASE_URL")
     if postgres:
         with tempfile.TemporaryDirectory() as data_dir:
@@ -204,6 +217,8 @@ def main() -> None:
                     "ISOFIND_DATABASE_URL": postgres,
                     "ISOFIND_MODE": "multi_user",
                 },
+                options.stored,
+                options.seconds,
             )
     else:
         print("\nPostgreSQL: set ISOFIND_BENCH_DATABASE_URL to an empty database to measure it")

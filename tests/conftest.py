@@ -68,6 +68,9 @@ SEEDED = {
     "action_types": "id NOT IN (-99, -98, -97)",
     "actions": "id <> -1",  # the built-in isotope sample action
     "location_types": "id <> -99",
+    "standards": "id >= 0",  # keeps the built-in standards (negative ids, 0005_standards)
+    "standard_versions": "id >= 0",
+    "sample_index_generation": "id <> 1",
 }
 
 

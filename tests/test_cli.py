@@ -14,6 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from isofind.cli import app
+from isofind.db import Database
+from isofind.identity.service import local_owner
+from isofind.permissions.service import Viewer
+from isofind.samples import service as sample_service
 
 runner = CliRunner()
 
@@ -140,3 +144,32 @@ def test_invalid_configuration_is_named_not_a_traceback(tmp_path: Path) -> None:
                                                "ISOFIND_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 2
     assert "invalid configuration: ISOFIND_MODE" in result.output
+
+
+def test_import_csv_and_isof_then_trash_list_restore_purge(cli_env: dict[str, str]) -> None:
+    data = Path(__file__).parent / "samples" / "data"
+    imported = runner.invoke(app, ["import", str(data / "wide.csv")], env=cli_env)
+    assert imported.exit_code == 0, imported.output
+    assert "2 samples created, 0 updated, 0 unchanged, 3 isotope values added" in imported.output
+    isof = runner.invoke(app, ["import", str(data / "example.isof")], env=cli_env)
+    assert isof.exit_code == 0, isof.output
+    assert "3 samples created" in isof.output
+    again = runner.invoke(app, ["import", str(data / "wide.csv")], env=cli_env)
+    assert "0 samples created, 0 updated, 2 unchanged" in again.output
+    bad = runner.invoke(app, ["import", str(data / "one_bad_row.csv")], env=cli_env)
+    assert bad.exit_code == 2
+    assert "line 3" in bad.output and "latitude" in bad.output
+
+    samples = runner.invoke(app, ["import", str(data / "wide.csv"), "--archive"], env=cli_env)
+    assert samples.exit_code == 0
+    database = Database(cli_env["ISOFIND_DATABASE_URL"])
+    with database.session(write=True) as db:
+        owner = local_owner(db)
+        sample_service.delete_sample(db, Viewer(owner), 1)
+    database.dispose()
+    listed = runner.invoke(app, ["trash", "list"], env=cli_env)
+    assert "Galena A1" in listed.output
+    assert runner.invoke(app, ["trash", "restore", "1"], env=cli_env).exit_code == 0
+    assert "Galena A1" not in runner.invoke(app, ["trash", "list"], env=cli_env).output
+    missing = runner.invoke(app, ["trash", "purge", "1", "--yes"], env=cli_env)
+    assert missing.exit_code == 2 and "no deleted sample 1" in missing.output

@@ -29,10 +29,16 @@ from isofind.identity.router_v1 import tokens_router as v1_tokens_router
 from isofind.identity.service import IdentityRuntime
 from isofind.instruments.router_v1 import router as v1_instruments_router
 from isofind.locations.router_v1 import router as v1_locations_router
+from isofind.matching.router import router as matching_router
+from isofind.matching.router import zones_router
 from isofind.objects.router_v1 import actions_router as v1_actions_router
 from isofind.objects.router_v1 import log_router as v1_log_router
 from isofind.objects.router_v1 import router as v1_objects_router
 from isofind.permissions.router_v1 import router as v1_permissions_router
+from isofind.reference.elements.router import router as elements_router
+from isofind.reference.library.router import router as library_router
+from isofind.reference.standards.router import router as standards_router
+from isofind.samples.router import router as samples_router
 from isofind.system.router import config_router
 from isofind.system.router import router as system_router
 
@@ -122,6 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1_users_router, v1_tokens_router, v1_objects_router, v1_actions_router, v1_log_router,
         v1_permissions_router, v1_instruments_router, v1_locations_router, v1_files_router,
         v1_comments_router, v1_groups_router,
+        elements_router, library_router,
+        samples_router,
+        standards_router,
+        matching_router, zones_router,
     ):
         app.include_router(router)
     return app

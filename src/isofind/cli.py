@@ -1,4 +1,4 @@
-"""The ``isofind`` command: serve, init, users, tokens."""
+"""The ``isofind`` command: serve, init, users, tokens, import, trash."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -20,16 +22,21 @@ from isofind.db import Database
 from isofind.errors import ApiError
 from isofind.identity import service
 from isofind.identity.bootstrap import InitialAdmin, create_initial_admin
-from isofind.identity.models import Role
+from isofind.identity.models import Role, User
 from isofind.identity.service import IdentityRuntime
 from isofind.migrations import upgrade
+from isofind.permissions.service import Viewer
+from isofind.samples import importing
+from isofind.samples import service as samples
 
 app = typer.Typer(help="IsoFind: isotope sample database and provenance matching.",
                   no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+trash_app = typer.Typer(help="Deleted samples: list, restore, purge.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(trash_app, name="trash")
 err = Console(stderr=True)
 out = Console()
 
@@ -124,6 +131,24 @@ def serve(
     )
 
 
+def _describe(detail: object) -> str:
+    """An error's detail for a terminal: a list of problems one per line."""
+    if not isinstance(detail, list):
+        return str(detail)
+    lines = []
+    for item in detail:
+        if isinstance(item, dict) and "line" in item:
+            lines.append(f"line {item['line']}, column {item['column']!r}, value "
+                         f"{item['value']!r}: {item['message']}")
+        elif isinstance(item, dict) and "loc" in item:
+            lines.append(f"{'.'.join(map(str, item['loc']))}: {item['msg']}")
+        elif isinstance(item, dict) and "path" in item:
+            lines.append(f"{item['path']}: {item['message']}")
+        else:
+            lines.append(str(item))
+    return f"{len(lines)} problem(s), nothing changed:\n  " + "\n  ".join(lines)
+
+
 @contextmanager
 def _with_db(*, write: bool) -> Iterator[tuple[Session, IdentityRuntime]]:
     database, runtime = _prepare(_settings())
@@ -131,7 +156,7 @@ def _with_db(*, write: bool) -> Iterator[tuple[Session, IdentityRuntime]]:
         with database.session(write=write) as db:
             yield db, runtime
     except ApiError as exc:
-        _fail(str(exc.detail))
+        _fail(_describe(exc.detail))
     finally:
         database.dispose()
 
@@ -204,6 +229,81 @@ def tokens_create(
         _, token = service.create_api_token(db, account, description)
     err.print(f"API token for {user} (shown once):")
     sys.stdout.write(token + "\n")
+
+
+def _acting_user(db: Session, username: str | None) -> User:
+    if username is None:
+        return service.local_owner(db)
+    user = service.find_user(db, username)
+    if user is None or user.is_deleted:
+        _fail(f"no user named {username!r}")
+    return user
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="A CSV file or an .isof document.",
+                                         exists=True, dir_okay=False, readable=True)],
+    user: Annotated[str | None, typer.Option(help="Import as this user (default: the "
+                                                  "first administrator).")] = None,
+    profile: Annotated[str | None, typer.Option(help="CSV mapping profile, e.g. globalid.")]
+    = None,
+    mapping: Annotated[str | None, typer.Option(help="CSV mapping as JSON.")] = None,
+    archive: Annotated[bool, typer.Option(help="Import as archived samples.")] = False,
+) -> None:
+    """Import samples from a CSV file or an .isof document, in one transaction."""
+    raw = path.read_bytes()
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with _with_db(write=True) as (db, _), Progress(*columns, console=err) as progress:
+        task = progress.add_task(f"importing {path.name}", total=None)
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+
+        viewer = Viewer(_acting_user(db, user))
+        if path.suffix.lower() == ".isof":
+            report = importing.import_isof(db, viewer, raw, filename=path.name,
+                                           progress=advance)
+        else:
+            report = importing.import_csv(db, viewer, raw, archive_mode=archive,
+                                          mapping=mapping, profile=profile,
+                                          filename=path.name, progress=advance)
+    out.print(f"{report['samples_created']} samples created, {report['samples_updated']} "
+              f"updated, {report['samples_unchanged']} unchanged, {report['values_added']} "
+              "isotope values added")
+
+
+@trash_app.command("list")
+def trash_list() -> None:
+    """Deleted samples, restorable until purged."""
+    table = Table("sample_id", "name", "deleted_at", "versions")
+    with _with_db(write=False) as (db, _):
+        for entry in samples.deleted_samples(db):
+            table.add_row(str(entry["sample_id"]), entry["name"], entry["deleted_at"] or "",
+                          str(entry["versions"]))
+    out.print(table)
+
+
+@trash_app.command("restore")
+def trash_restore(sample_id: Annotated[int, typer.Argument()]) -> None:
+    """Bring a deleted sample back, with all its versions."""
+    with _with_db(write=True) as (db, _):
+        samples.restore_sample(db, service.local_owner(db), sample_id)
+    out.print(f"sample {sample_id} restored")
+
+
+@trash_app.command("purge")
+def trash_purge(
+    sample_id: Annotated[int, typer.Argument()],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a deleted sample and its versions for good."""
+    if not yes:
+        typer.confirm(f"Purge sample {sample_id} and all its versions for good?", abort=True)
+    with _with_db(write=True) as (db, _):
+        samples.purge_sample(db, service.local_owner(db), sample_id)
+    out.print(f"sample {sample_id} purged")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     mode: Mode = Mode.SINGLE_USER
     air_gap: bool = Field(False, description="No outbound network connection at all.")
+    georem_url: str | None = Field(
+        None, description="GeoReM-compatible JSON service for online CRM lookup; unset: "
+        "the shipped catalogue only (never consulted in air-gap mode)."
+    )
     language: str = Field("en", description="Default interface language (fr or en).")
 
     session_lifetime_hours: float = Field(12.0, gt=0)
@@ -45,6 +49,21 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_cost: int = Field(65536, ge=8, description="KiB")
     argon2_parallelism: int = Field(4, ge=1)
+
+    match_alpha: float = Field(
+        0.01, ge=0, le=1,
+        description="Matching: groups with a compatibility p-value below this are excluded "
+                    "by the hybrid algorithm (score 0).",
+    )
+    match_max_groups: int = Field(
+        100, ge=1, description="Matching: groups listed in an answer by default, best first."
+    )
+    match_nearest: int = Field(
+        10, ge=0, le=1000, description="Matching: nearest individual sources listed."
+    )
+    match_cache_size: int = Field(
+        8, ge=1, description="Matching: prepared source sets kept in memory per process."
+    )
 
     @field_validator("language")
     @classmethod

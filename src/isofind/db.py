@@ -7,10 +7,12 @@ with "database is locked" when a deferred read transaction tries to upgrade.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic_core import from_json, to_json
 from sqlalchemy import JSON, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -52,12 +54,51 @@ def _configure_sqlite(engine: Engine) -> None:
 _IMMEDIATE = "isofind_sqlite_immediate"
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # JIT compilation pays off for long analytical queries only. Object queries carry
+        # JSON paths and permission subqueries whose estimated cost crosses jit_above_cost,
+        # so PostgreSQL spent ~450 ms compiling a 5 ms search (EXPLAIN ANALYZE, issue 3).
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+
+def encode_json(value: Any) -> str:
+    """``json.dumps(value)`` values (big integers, NaN) at pydantic's speed, 3x the stdlib's:
+    object data is encoded on every write and dominated imports."""
+    try:
+        return to_json(value, inf_nan_mode="constants").decode()
+    except (TypeError, ValueError):  # e.g. lone surrogates, which json.dumps escapes
+        return json.dumps(value)
+
+
+def decode_json(text: str) -> Any:
+    """``json.loads(text)``, twice as fast for the documents objects hold (same values)."""
+    try:
+        return from_json(text)
+    except ValueError:
+        return json.loads(text)  # what pydantic's parser refuses, e.g. lone surrogates
+
+
+_JSON_CODEC: dict[str, Any] = {"json_serializer": encode_json, "json_deserializer": decode_json}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **_JSON_CODEC)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                           **_JSON_CODEC)
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+    return engine
 
 
 class Database:

@@ -78,7 +78,7 @@ def test_csv_export_neutralises_formulas_and_is_logged(multi_client: TestClient)
 
 
 def test_csv_cells_that_start_with_a_formula_character_get_a_quote() -> None:
-    from isofind.activity.service import csv_safe
+    from isofind.csv_export import csv_safe
 
     assert csv_safe("=1+1") == "'=1+1"
     assert csv_safe("-2") == "'-2"
@@ -86,3 +86,4 @@ def test_csv_cells_that_start_with_a_formula_character_get_a_quote() -> None:
     assert csv_safe("+33 1 23") == "'+33 1 23"
     assert csv_safe("plain") == "plain"
     assert csv_safe(None) == ""
+    assert csv_safe(-2.5) == "-2.5"  # a number is not a formula

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,9 +11,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from isofind.activity.models import ActivityEntry
+from isofind.csv_export import stream_csv
 from isofind.db import Database
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def record(
@@ -88,39 +85,15 @@ def search(
     return total, list(rows)
 
 
-def csv_safe(value: object) -> str:
-    """Neutralise spreadsheet formulas: a leading quote makes the cell plain text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
 def export_csv(database: Database, **filters: Any) -> Iterator[str]:
     """Stream the filtered log as CSV from its own read transaction (the request's has ended)."""
     columns = ["id", "utc_datetime", "user_id", "action", "target_type", "target_id",
                "details", "client_address"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(columns)
-    yield flush()
     query = _filtered(**filters).order_by(ActivityEntry.id)
     with database.session(write=False) as db:
-        for entry in db.scalars(query.execution_options(yield_per=1000)):
-            writer.writerow(
-                csv_safe(value)
-                for value in (
-                    entry.id, entry.utc_datetime.isoformat(), entry.user_id, entry.action,
-                    entry.target_type, entry.target_id,
-                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
-                    entry.client_address,
-                )
-            )
-            if buffer.tell() > 64_000:
-                yield flush()
-    yield flush()
+        rows = (
+            (entry.id, entry.utc_datetime.isoformat(), entry.user_id, entry.action,
+             entry.target_type, entry.target_id,
+             json.dumps(entry.details, ensure_ascii=False, sort_keys=True), entry.client_address)
+            for entry in db.scalars(query.execution_options(yield_per=1000)))
+        yield from stream_csv(columns, rows)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record
@@ -413,14 +413,16 @@ def _token_usable(row: ApiToken, expires: datetime | None, now: datetime) -> boo
     return row.revoked_at is None and (expires is None or expires > now)
 
 
+# Built once: building the statement and its cache key took 70 µs of the 110 µs lookup that
+# every token-authenticated request makes (issue 3).
+_BEARER_LOOKUP = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                  .where(ApiToken.token_digest == bindparam("token_digest")))
+
+
 def resolve_bearer(db: Session, token: str) -> tuple[ApiToken, User] | None:
     """The API or access token behind a bearer value, or None."""
     wanted = idsecrets.digest(token)
-    row = db.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_digest == wanted)
-    ).first()
+    row = db.execute(_BEARER_LOOKUP, {"token_digest": wanted}).first()
     if row is None:
         return None
     token_row, user = row

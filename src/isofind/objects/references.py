@@ -50,6 +50,16 @@ class DatabaseReferences:
         return stored_file_name(self._db, object_id, file_id)
 
 
+def schema_may_reference(schema: Any) -> bool:
+    """Whether data of ``schema`` can hold object references at all (imports skip the walk)."""
+    if isinstance(schema, dict):
+        return schema.get("type") in REFERENCE_TYPES or any(
+            schema_may_reference(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(schema_may_reference(item) for item in schema)
+    return False
+
+
 def referenced_ids(data: Any) -> Iterator[int]:
     """Object ids referenced anywhere in object data."""
     if isinstance(data, dict):

@@ -17,13 +17,16 @@ from isofind.identity.schemas import V1User
 from isofind.objects import actions as action_rules
 from isofind.objects import service
 from isofind.objects.diffs import calculate_diff
+from isofind.objects.json_codec import JSON_OBJECT, JSON_OBJECTS
 from isofind.objects.models import ActionType, ObjectLogEntry, ObjectRecord
+from isofind.objects.schema_store import stored_schemas
 from isofind.objects.schemas import (
     action_json,
     action_type_json,
     log_entry_json,
     name_only,
-    version_json,
+    version_row_json,
+    version_rows_json_bytes,
 )
 from isofind.permissions import service as permissions
 from isofind.permissions.models import Level
@@ -50,6 +53,12 @@ def _object_body(body: Any, *, allow_diff: bool) -> dict[str, Any]:
     return body
 
 
+def _json_response(content: bytes) -> Response:
+    # What FastAPI sends for a returned value, without validating the value against the
+    # response model first (a copy of every dict of a 1,000-object list).
+    return Response(content=content, media_type="application/json")
+
+
 def _version_url(object_id: int, version_id: int) -> str:
     return f"/api/v1/objects/{object_id}/versions/{version_id}"
 
@@ -68,7 +77,8 @@ def _action_type_id(db: Db, value: str | None) -> int | None:
     return type_id
 
 
-@router.get("/objects/", summary="Reading a list of all objects")
+@router.get("/objects/", summary="Reading a list of all objects",
+            response_model=list[dict[str, Any]])
 def list_objects(
     viewer: V1Viewer,
     db: Db,
@@ -81,7 +91,7 @@ def list_objects(
     offset: Annotated[int, Query(ge=0)] = 0,
     name_only_: Annotated[str | None, Query(alias="name_only")] = None,
     get_referencing_objects: str | None = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Current versions of the objects the caller may read, newest first."""
     if action_id is not None and service.find_action(db, action_id) is None:
         raise BadRequest("No action with the given action_id exists.")
@@ -94,15 +104,20 @@ def list_objects(
         limit=limit,
         offset=offset,
     )
+    rows = service.list_object_rows(db, viewer, query)
+    # row[5] is schema_digest: by position, as by name costs 0.25 ms per 1,000 rows.
+    schemas = stored_schemas(db, {row[5] for row in rows})
+    if not _flag(name_only_) and not _flag(get_referencing_objects):
+        return _json_response(version_rows_json_bytes(rows, schemas))
     items = []
-    for record in service.list_objects(db, viewer, query):
-        item = version_json(record)
+    for row in rows:
+        item = version_row_json(row, schemas)
         if _flag(name_only_):
             item = name_only(item)
         if _flag(get_referencing_objects):
-            item["referencing_objects"] = service.referencing_ids(db, viewer, record.id)
+            item["referencing_objects"] = service.referencing_ids(db, viewer, item["object_id"])
         items.append(item)
-    return items
+    return _json_response(JSON_OBJECTS.dump_json(items))
 
 
 @router.get("/objects/{object_id}", status_code=302, response_class=RedirectResponse,
@@ -115,7 +130,8 @@ def current_version(object_id: int, request: Request, viewer: V1Viewer, db: Db) 
     return RedirectResponse(url, status_code=302)
 
 
-@router.get("/objects/{object_id}/versions/{version_id}", summary="Reading an object version")
+@router.get("/objects/{object_id}/versions/{version_id}", summary="Reading an object version",
+            response_model=dict[str, Any])
 def read_version(
     object_id: int,
     version_id: int,
@@ -124,19 +140,19 @@ def read_version(
     embed_action: str | None = None,
     embed_user: str | None = None,
     include_diff: str | None = None,
-) -> dict[str, Any]:
-    version = service.get_version(db, viewer, object_id, version_id)
-    body = version_json(version)
+) -> Response:
+    row = service.get_version_row(db, viewer, object_id, version_id)
+    body = version_row_json(row, stored_schemas(db, (row.schema_digest,)))
     if embed_action:
-        body["action"] = action_json(service.get_action(db, version.action_id))
+        body["action"] = action_json(service.get_action(db, body["action_id"]))
     if embed_user:
-        user = db.get(User, version.user_id)
+        user = db.get(User, body["user_id"])
         body["user"] = V1User.of(user, with_email=False).model_dump(exclude={"email"})
     if include_diff:
         previous = (service.get_version(db, viewer, object_id, version_id - 1).data
                     if version_id > 0 else {})
-        body["data_diff"] = calculate_diff(previous, version.data) or {}
-    return body
+        body["data_diff"] = calculate_diff(previous, body["data"]) or {}
+    return _json_response(JSON_OBJECT.dump_json(body))
 
 
 @router.post("/objects/", status_code=201, summary="Creating a new object")

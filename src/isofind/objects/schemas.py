@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from isofind.objects.models import Action, ActionType, ObjectLogEntry, ObjectRecord, ObjectVersion
+from isofind.objects.json_codec import JSON_OBJECT, decode_json
+from isofind.objects.models import Action, ActionType, ObjectLogEntry
+from isofind.objects.schema_store import StoredSchema
+from isofind.objects.service import VersionRow
 from isofind.timeutil import sampledb_timestamp
 
 ACTION_TYPE_NAMES = {-99: "sample", -98: "measurement", -97: "simulation"}
 
 
-def version_json(version: ObjectVersion | ObjectRecord) -> dict[str, Any]:
-    is_record = isinstance(version, ObjectRecord)
+def version_row_json(row: VersionRow, schemas: Mapping[str, StoredSchema]) -> dict[str, Any]:
+    """A version as SampleDB shows it, from a row of ``get_version_row`` or
+    ``list_object_rows`` and its stored schema (shared: replace it, never change it)."""
+    object_id, version_id, action_id, user_id, utc_datetime, digest, data = row
     return {
-        "object_id": version.id if is_record else version.object_id,
-        "version_id": version.version_id,
-        "action_id": version.action_id,
-        "user_id": version.user_id,
-        "utc_datetime": sampledb_timestamp(version.utc_datetime),
-        "schema": version.schema,
-        "data": version.data,
+        "object_id": object_id,
+        "version_id": version_id,
+        "action_id": action_id,
+        "user_id": user_id,
+        "utc_datetime": utc_datetime,
+        "schema": schemas[digest].schema,
+        "data": decode_json(data),
     }
+
+
+def version_rows_json_bytes(rows: Sequence[VersionRow],
+                            schemas: Mapping[str, StoredSchema]) -> bytes:
+    """``JSON_OBJECTS.dump_json([version_row_json(row, schemas) ...])``, byte for byte, with
+    each schema serialized once instead of once per row (a test compares both)."""
+    dump = JSON_OBJECT.serializer.to_json  # dump_json without its per-call Python wrapper
+    items = [
+        b'{"object_id":%d,"version_id":%d,"action_id":%d,"user_id":%d,"utc_datetime":"%s",'
+        b'"schema":%s,"data":%s}'
+        % (object_id, version_id, action_id, user_id, utc_datetime.encode(),
+           schemas[digest].json, dump(decode_json(data)))
+        for object_id, version_id, action_id, user_id, utc_datetime, digest, data in rows
+    ]
+    return b"[" + b",".join(items) + b"]"
 
 
 def name_only(item: dict[str, Any]) -> dict[str, Any]:

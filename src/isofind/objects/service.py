@@ -10,14 +10,29 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
 from isofind.errors import BadRequest, Forbidden, NotFound
 from isofind.identity.models import Role, User
+from isofind.objects import schema_store
 from isofind.objects.diffs import DiffError, resolve_new_data
 from isofind.objects.models import (
     Action,
@@ -29,6 +44,7 @@ from isofind.objects.models import (
 )
 from isofind.objects.references import DatabaseReferences, referenced_ids
 from isofind.objects.schema_language import SchemaLanguageError, validate_data
+from isofind.objects.schema_store import schema_digest, store_schema, stored_schema
 from isofind.objects.search import SearchQueryError, compile_condition, simple_text_condition
 from isofind.permissions import service as permissions
 from isofind.permissions.models import Level, SubjectType
@@ -54,10 +70,25 @@ def visible_objects(viewer: Viewer, level: Level = Level.READ) -> Select[tuple[O
         viewer, level))
 
 
+# The statements of single-object reads are built once per permission key and executed with
+# their ids bound: building a statement and its cache key cost more than running it on SQLite
+# (70 µs of a 110 µs query, measured for the token lookup; issue 3).
+_OBJECT_ID = bindparam("object_id", type_=Integer)
+_VERSION_ID = bindparam("version_id", type_=Integer)
+
+
+@lru_cache(maxsize=2048)
+def _object_statement(key: permissions.PermissionKey) -> Select[tuple[ObjectRecord]]:
+    return select(ObjectRecord).where(ObjectRecord.id == _OBJECT_ID,
+                                      ObjectRecord.is_deleted.is_(False),
+                                      permissions.holds_on_objects(key))
+
+
 def get_object(db: Session, viewer: Viewer, object_id: int,
                level: Level = Level.READ) -> ObjectRecord:
     """The object, if it exists and the viewer holds ``level``; else 404 or 403."""
-    record = db.scalar(visible_objects(viewer, level).where(ObjectRecord.id == object_id))
+    statement = _object_statement(permissions.permission_key(viewer, level))
+    record = db.scalar(statement, {"object_id": object_id})
     if record is not None:
         return record
     # The common case took one query; telling 404 from 403 needs a second one.
@@ -68,11 +99,63 @@ def get_object(db: Session, viewer: Viewer, object_id: int,
 
 
 def get_version(db: Session, viewer: Viewer, object_id: int, version_id: int) -> ObjectVersion:
+    # One query in the common case: the version, if its object is readable.
+    version = db.scalar(
+        select(ObjectVersion)
+        .join(ObjectRecord, ObjectRecord.id == ObjectVersion.object_id)
+        .where(ObjectVersion.object_id == object_id, ObjectVersion.version_id == version_id,
+               ObjectRecord.is_deleted.is_(False), permissions.holds(viewer, Level.READ))
+    )
+    if version is not None:
+        return version
+    get_object(db, viewer, object_id)  # 404 or 403 for the object itself
+    raise NotFound(f"version {version_id} of object {object_id} does not exist")
+
+
+VersionRow = Row[tuple[int, int, int, int, str, str, str]]
+"""object_id, version_id, action_id, user_id, utc_datetime (SampleDB text), schema digest (see
+:mod:`isofind.objects.schema_store`) and data (JSON text): a version's JSON, read without
+building ORM objects."""
+
+
+def _timestamp_text(column: ColumnElement[datetime], dialect: str) -> ColumnElement[str]:
+    """``YYYY-MM-DD HH:MM:SS`` formatted by the database, as ``sampledb_timestamp`` does.
+
+    Parsing each row's datetime and formatting it again cost ~2 ms per 1,000 listed objects
+    on SQLite, which stores ``YYYY-MM-DD HH:MM:SS.ffffff`` text.
+    """
+    if dialect == "postgresql":
+        return func.to_char(column, "YYYY-MM-DD HH24:MI:SS")
+    return func.substr(column, 1, 19)
+
+
+def _version_columns(entity: type[ObjectRecord] | type[ObjectVersion], object_id: Any,
+                     dialect: str) -> tuple[ColumnElement[Any], ...]:
+    # Data as text: it decodes twice as fast with pydantic's parser (objects.json_codec).
+    return (object_id, entity.version_id, entity.action_id, entity.user_id,
+            _timestamp_text(entity.utc_datetime, dialect), entity.schema_digest,
+            cast(entity.data, Text))
+
+
+@lru_cache(maxsize=2048)
+def _version_row_statement(dialect: str, key: permissions.PermissionKey) -> Select[Any]:
+    return (
+        select(*_version_columns(ObjectVersion, ObjectVersion.object_id, dialect))
+        .join(ObjectRecord, ObjectRecord.id == ObjectVersion.object_id)
+        .where(ObjectVersion.object_id == _OBJECT_ID, ObjectVersion.version_id == _VERSION_ID,
+               ObjectRecord.is_deleted.is_(False), permissions.holds_on_objects(key))
+    )
+
+
+def get_version_row(db: Session, viewer: Viewer, object_id: int, version_id: int) -> VersionRow:
+    """:func:`get_version` as a :data:`VersionRow`, for routes that only serialize it."""
+    statement = _version_row_statement(db.get_bind().dialect.name,
+                                       permissions.permission_key(viewer, Level.READ))
+    row = db.execute(statement, {"object_id": object_id, "version_id": version_id}).first()
+    if row is not None:
+        return row
     get_object(db, viewer, object_id)
-    version = db.get(ObjectVersion, (object_id, version_id))
-    if version is None:
-        raise NotFound(f"version {version_id} of object {object_id} does not exist")
-    return version
+    raise NotFound(f"version {version_id} of object {object_id} does not exist")
 
 
 @dataclass(frozen=True)
@@ -97,8 +180,8 @@ def _search_condition(db: Session, query: ObjectQuery) -> ColumnElement[bool] | 
         raise BadRequest(f"invalid search query: {exc}") from None
 
 
-def list_objects(db: Session, viewer: Viewer, query: ObjectQuery) -> Sequence[ObjectRecord]:
-    statement = visible_objects(viewer)
+def _listing(db: Session, statement: Select[Any], query: ObjectQuery) -> Select[Any]:
+    """``statement`` (over readable objects) narrowed and ordered as ``query`` asks."""
     if query.action_id is not None:
         statement = statement.where(ObjectRecord.action_id == query.action_id)
     if query.action_type_id is not None:
@@ -110,7 +193,20 @@ def list_objects(db: Session, viewer: Viewer, query: ObjectQuery) -> Sequence[Ob
     statement = statement.order_by(ObjectRecord.id.desc()).offset(query.offset)
     if query.limit is not None:
         statement = statement.limit(query.limit)
-    return db.scalars(statement).all()
+    return statement
+
+
+def list_objects(db: Session, viewer: Viewer, query: ObjectQuery) -> Sequence[ObjectRecord]:
+    return db.scalars(_listing(db, visible_objects(viewer), query)).all()
+
+
+def list_object_rows(db: Session, viewer: Viewer, query: ObjectQuery) -> Sequence[VersionRow]:
+    """:func:`list_objects` as :data:`VersionRow` s: building 1,000 ORM objects and decoding
+    each row's schema took half the time of a list (profile, issue 3)."""
+    dialect = db.get_bind().dialect.name
+    statement = select(*_version_columns(ObjectRecord, ObjectRecord.id, dialect)).where(
+        ObjectRecord.is_deleted.is_(False), permissions.holds(viewer, Level.READ))
+    return db.execute(_listing(db, statement, query)).all()
 
 
 def referencing_ids(db: Session, viewer: Viewer, object_id: int) -> list[int]:
@@ -150,11 +246,15 @@ def get_action(db: Session, action_id: int) -> Action:
 def action_for_new_object(db: Session, user: User, action_id: object) -> Action:
     if not isinstance(action_id, int) or isinstance(action_id, bool):
         raise BadRequest("action_id must be an integer")
-    action = db.get(Action, action_id)
-    if action is None:
+    found = db.execute(
+        select(Action, ActionType.admin_only)
+        .outerjoin(ActionType, ActionType.id == Action.type_id)
+        .where(Action.id == action_id)
+    ).first()
+    if found is None:
         raise BadRequest(f"action_id {action_id} does not name an action")
-    action_type = db.get(ActionType, action.type_id)
-    if action_type is not None and action_type.admin_only and user.role < Role.ADMIN:
+    action, admin_only = found
+    if admin_only and user.role < Role.ADMIN:
         raise Forbidden(f"only administrators may create objects with action {action_id}")
     return action
 
@@ -163,21 +263,26 @@ def action_for_new_object(db: Session, user: User, action_id: object) -> Action:
 
 
 def _validated(db: Session, viewer: Viewer, data: object, schema: dict[str, Any],
-               object_id: int | None) -> dict[str, Any]:
+               digest: str, object_id: int | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("data must be a JSON object")
     checked = copy.deepcopy(data)  # validation completes quantities in place
     try:
-        validate_data(checked, schema, DatabaseReferences(db, viewer), object_id=object_id)
+        validate_data(checked, schema, DatabaseReferences(db, viewer), object_id=object_id,
+                      schema_is_valid=schema_store.known_valid(digest))
     except SchemaLanguageError as exc:
         raise BadRequest(f"invalid data: {exc}") from None
+    schema_store.note_valid(digest)  # validate_data raised SchemaError for an invalid one
     return checked
 
 
-def _index(db: Session, record: ObjectRecord) -> None:
-    db.execute(delete(ObjectReference).where(ObjectReference.object_id == record.id))
-    for target in sorted(set(referenced_ids(record.data))):
-        db.add(ObjectReference(object_id=record.id, referenced_object_id=target))
+def _index(db: Session, record: ObjectRecord, *, is_new: bool = False) -> None:
+    if not is_new:
+        db.execute(delete(ObjectReference).where(ObjectReference.object_id == record.id))
+    targets = sorted(set(referenced_ids(record.data)))
+    if targets:
+        db.execute(insert(ObjectReference), [
+            {"object_id": record.id, "referenced_object_id": target} for target in targets])
     db.flush()
     for listener in _listeners:
         listener(db, record)
@@ -185,8 +290,18 @@ def _index(db: Session, record: ObjectRecord) -> None:
 
 def _log(db: Session, kind: str, record: ObjectRecord, user: User,
          data: dict[str, Any] | None = None) -> None:
-    db.add(ObjectLogEntry(type=kind, object_id=record.id, user_id=user.id, data=data or {},
-                          utc_datetime=utcnow()))
+    # Rows nobody reads back in the request are inserted directly: each ORM flush cost more
+    # than the INSERT it ran (profile of object creation, issue 3).
+    db.execute(insert(ObjectLogEntry).values(type=kind, object_id=record.id, user_id=user.id,
+                                             data=data or {}, utc_datetime=utcnow()))
+
+
+def _insert_version(db: Session, record: ObjectRecord) -> None:
+    """The record's current version into ``object_versions``."""
+    db.execute(insert(ObjectVersion).values(
+        object_id=record.id, version_id=record.version_id, action_id=record.action_id,
+        schema_digest=record.schema_digest, data=record.data, user_id=record.user_id,
+        utc_datetime=record.utc_datetime))
 
 
 def _require_writer(user: User) -> None:
@@ -213,18 +328,19 @@ def create_object(
         raise BadRequest("version_id must be 0 for a new object")
     if schema is not None and schema != action.schema:
         raise BadRequest("schema must be equal to the action's schema")
-    checked = _validated(db, viewer, data, action.schema, None)
+    digest = schema_digest(action.schema)
+    checked = _validated(db, viewer, data, action.schema, digest, None)
+    store_schema(db, action.schema, digest)
     now = utcnow()
-    record = ObjectRecord(action_id=action.id, version_id=0, schema=action.schema, data=checked,
+    record = ObjectRecord(action_id=action.id, version_id=0, schema_digest=digest, data=checked,
                           user_id=user.id, utc_datetime=now, creator_id=user.id, created_at=now,
                           is_deleted=False)
     db.add(record)
     db.flush()
-    db.add(ObjectVersion(object_id=record.id, version_id=0, action_id=action.id,
-                         schema=action.schema, data=checked, user_id=user.id, utc_datetime=now))
+    _insert_version(db, record)
     permissions.set_level(db, record.id, SubjectType.USER, user.id, Level.GRANT)
     _log(db, "CREATE_OBJECT", record, user)
-    _index(db, record)
+    _index(db, record, is_new=True)
     record_activity(db, "object.created", user_id=user.id, target_type="object",
                     target_id=record.id, details={"action_id": action.id},
                     client_address=client_address)
@@ -254,24 +370,28 @@ def add_version(
         raise BadRequest("action_id must be equal to the previous action_id")
     if version_id is not None and version_id != new_version:
         raise BadRequest(f"version_id must be {new_version}")
+    previous_schema = stored_schema(db, record.schema_digest).schema
     if schema is None:
-        schema = record.schema
-    elif schema not in (record.schema, action.schema):
+        schema, digest = previous_schema, record.schema_digest
+    elif isinstance(schema, dict) and schema in (previous_schema, action.schema):
+        digest = schema_digest(schema)  # as sent: reads show its key order
+    else:
         raise BadRequest("schema must be equal to the previous schema or the action's schema")
     try:
         new_data = resolve_new_data(record.data, data=data, data_diff=data_diff)
     except DiffError as exc:
         raise BadRequest(f"invalid data_diff: {exc}") from None
-    checked = _validated(db, viewer, new_data, schema, object_id)
+    checked = _validated(db, viewer, new_data, schema, digest, object_id)
+    if digest != record.schema_digest:
+        store_schema(db, schema, digest)
     now = utcnow()
-    db.add(ObjectVersion(object_id=record.id, version_id=new_version, action_id=record.action_id,
-                         schema=schema, data=checked, user_id=user.id, utc_datetime=now))
     record.version_id = new_version
-    record.schema = schema
+    record.schema_digest = digest
     record.data = checked
     record.user_id = user.id
     record.utc_datetime = now
     db.flush()
+    _insert_version(db, record)
     _log(db, log_type, record, user, {"version_id": new_version})
     _index(db, record)
     record_activity(db, "object.updated", user_id=user.id, target_type="object",

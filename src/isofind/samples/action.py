@@ -36,8 +36,8 @@ SAMPLE_FIELDS = (*SAMPLE_TEXT_FIELDS, *SAMPLE_NUMBER_FIELDS)
 
 ISOTOPE_TEXT_FIELDS = (
     "element", "ratio", "reference_scale", "standard", "uncertainty_type_declared", "method",
-    "instrument", "session_date", "notes", "correlated_ratio", "normalized_standard",
-    "normalized_at",
+    "instrument", "session_date", "notes", "correlated_ratio", "normalized_to",
+    "normalization_method", "normalization_used", "normalized_at",
 )
 ISOTOPE_NUMBER_FIELDS = (
     "isotope_id", "value", "uncertainty", "uncertainty_declared", "correlation", "n_cycles",
@@ -61,7 +61,9 @@ _TITLES = {
     "correlated_ratio": "Error-correlated ratio", "correlation": "Error correlation",
     "n_cycles": "Number of cycles",
     "normalized_value": "Normalized value", "normalized_uncertainty": "Normalized uncertainty (2σ)",
-    "normalized_standard": "Normalized to standard", "normalized_at": "Normalized at",
+    "normalized_to": "Normalized to standard", "normalized_at": "Normalized at",
+    "normalization_method": "Normalization method",
+    "normalization_used": "Standard values and shifts used (JSON)",
 }
 
 
@@ -143,24 +145,38 @@ def plain(value: Any) -> Any:
     return None
 
 
-def _encoded(name: str, value: Any, numbers: Any) -> dict[str, Any]:
-    if name in numbers:
-        units = numbers[name] if isinstance(numbers, dict) else "1"
-        return quantity_value(float(value), units)
-    return text_value(str(value))
+_ISOTOPE_NUMBERS = frozenset(ISOTOPE_NUMBER_FIELDS)
 
 
 def isotope_item(values: dict[str, Any]) -> dict[str, Any]:
     """Object data of one isotope value; ``None`` fields are left out."""
-    return {name: _encoded(name, values[name], ISOTOPE_NUMBER_FIELDS)
-            for name in ISOTOPE_FIELDS if values.get(name) is not None}
+    # Written out rather than through helpers: imports build hundreds of thousands of these.
+    item: dict[str, Any] = {}
+    for name in ISOTOPE_FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        if name in _ISOTOPE_NUMBERS:
+            magnitude = float(value)
+            item[name] = {"_type": "quantity", "magnitude": magnitude,
+                          "magnitude_in_base_units": magnitude, "units": "1",
+                          "dimensionality": "dimensionless"}
+        else:
+            item[name] = {"_type": "text", "text": str(value)}
+    return item
 
 
 def object_data(fields: dict[str, Any], isotopes: list[dict[str, Any]], *, archived: bool,
                 next_isotope_id: int) -> dict[str, Any]:
     """Object data of a sample from plain fields and plain isotope values."""
-    data: dict[str, Any] = {name: _encoded(name, fields[name], SAMPLE_NUMBER_FIELDS)
-                            for name in SAMPLE_FIELDS if fields.get(name) is not None}
+    data: dict[str, Any] = {}
+    for name in SAMPLE_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        units = SAMPLE_NUMBER_FIELDS.get(name)
+        data[name] = text_value(str(value)) if units is None else quantity_value(
+            float(value), units)
     data["archived"] = bool_value(archived)
     data["isotope_data"] = [isotope_item(item) for item in isotopes]
     data["next_isotope_id"] = quantity_value(float(next_isotope_id))

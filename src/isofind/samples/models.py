@@ -29,7 +29,7 @@ from isofind.timeutil import utcnow
 
 class SampleIndex(Base):
     __tablename__ = "sample_index"
-    __table_args__ = (Index("ix_sample_index_archived_class", "archived", "classification"),)
+    __table_args__ = (Index("ix_sample_index_archived_id", "archived", "sample_id"),)
 
     sample_id: Mapped[int] = mapped_column(
         ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
@@ -42,6 +42,9 @@ class SampleIndex(Base):
     classification: Mapped[str | None] = mapped_column(String(20))
     project: Mapped[str | None] = mapped_column(String(300), index=True)
     collection_date: Mapped[str | None] = mapped_column(String(40))
+    # Kept here too so the CSV export reads no JSON.
+    collection_location: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -83,3 +86,16 @@ class PurificationYield(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class IndexGeneration(Base):
+    """One row: a counter bumped by every write to the isotope index, in the same transaction.
+
+    Caches of source matrices (matching) are keyed by it, so every worker process sees a change
+    and unchanged data is never reloaded.
+    """
+
+    __tablename__ = "sample_index_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

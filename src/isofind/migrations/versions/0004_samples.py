@@ -53,6 +53,8 @@ def upgrade() -> None:
     sa.Column('classification', sa.String(length=20), nullable=True),
     sa.Column('project', sa.String(length=300), nullable=True),
     sa.Column('collection_date', sa.String(length=40), nullable=True),
+    sa.Column('collection_location', sa.Text(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
     sa.Column('latitude', sa.Float(), nullable=True),
     sa.Column('longitude', sa.Float(), nullable=True),
     sa.Column('archived', sa.Boolean(), nullable=False),
@@ -63,7 +65,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('sample_id', name=op.f('pk_sample_index'))
     )
     with op.batch_alter_table('sample_index', schema=None) as batch_op:
-        batch_op.create_index('ix_sample_index_archived_class', ['archived', 'classification'], unique=False)
+        batch_op.create_index('ix_sample_index_archived_id', ['archived', 'sample_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sample_index_name_key'), ['name_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_sample_index_project'), ['project'], unique=False)
 
@@ -85,6 +87,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_isotope_values_quantity', ['quantity', 'sample_id'], unique=False)
 
     # ### end Alembic commands ###
+    op.create_table('sample_index_generation',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('generation', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sample_index_generation'))
+    )
+    op.execute(sa.text("INSERT INTO sample_index_generation (id, generation) VALUES (1, 0)"))
     if op.get_bind().dialect.name == "sqlite":
         # AUTOINCREMENT: without it SQLite would number the next action max(id) + 1 = 0.
         with op.batch_alter_table("actions", recreate="always",
@@ -100,6 +108,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(sa.text("DELETE FROM actions WHERE id = :id").bindparams(id=ISOTOPE_SAMPLE_ACTION_ID))
+    op.drop_table('sample_index_generation')
     with op.batch_alter_table('isotope_values', schema=None) as batch_op:
         batch_op.drop_index('ix_isotope_values_quantity')
 
@@ -107,7 +116,7 @@ def downgrade() -> None:
     with op.batch_alter_table('sample_index', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sample_index_project'))
         batch_op.drop_index(batch_op.f('ix_sample_index_name_key'))
-        batch_op.drop_index('ix_sample_index_archived_class')
+        batch_op.drop_index('ix_sample_index_archived_id')
 
     op.drop_table('sample_index')
     op.drop_table('purification_yields')

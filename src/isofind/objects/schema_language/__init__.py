@@ -29,6 +29,7 @@ def validate_data(
     refs: ReferenceChecker,
     *,
     object_id: int | None = None,
+    schema_is_valid: bool = False,
 ) -> None:
     """Raise DataValidationError unless ``data`` is valid object data for ``schema``.
 
@@ -40,8 +41,12 @@ def validate_data(
     ``data`` is completed in place as SampleDB stores it: quantities and timeseries gain
     their missing magnitudes, units and dimensionality, texts matching a choice take the
     choice's form and plotly charts given as JSON text are parsed.
+
+    ``schema_is_valid`` skips validating the schema, for callers that validated this very
+    schema before (it is the same for every object of an action).
     """
-    validate_schema(schema)
+    if not schema_is_valid:
+        validate_schema(schema)
     check_data(data, schema, refs, object_id=object_id)
 
 

@@ -1,0 +1,124 @@
+"""Schemas of objects and versions, stored once per distinct schema and read through a cache.
+
+A row of ``object_schemas`` never changes once written and its key is a digest of its
+content, so a cache entry can never go stale: a digest names the same schema in every
+transaction, even after the table was emptied and refilled. Entries hold what the database
+returned (PostgreSQL reorders the keys of a JSONB document), so responses do not depend on
+whether the cache was warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Text, cast, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from isofind.objects.json_codec import JSON_OBJECT, decode_json
+from isofind.objects.models import ObjectSchema
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class StoredSchema:
+    """A schema as read back from the database; shared between requests, so read only."""
+
+    schema: dict[str, Any]
+    json: bytes  # its JSON in API responses, serialized once
+
+
+def schema_digest(schema: Mapping[str, Any]) -> str:
+    """The key of ``schema`` in ``object_schemas``.
+
+    The JSON is taken in the schema's own key order: responses show that order, so schemas
+    that differ only in it are kept apart.
+    """
+    text = json.dumps(schema, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def store_schema(db: Session, schema: Mapping[str, Any], digest: str | None = None) -> str:
+    """Make sure ``schema`` is stored; its digest (given or computed), for ``schema_digest``
+    columns."""
+    digest = digest or schema_digest(schema)
+    # One statement whether or not it exists; concurrent writers of a new schema both succeed.
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.execute(insert(ObjectSchema).values(digest=digest, schema=schema)
+               .on_conflict_do_nothing(index_elements=[ObjectSchema.digest]))
+    return digest
+
+
+class _Recent(Generic[K, V]):
+    """The most recently used entries, safe to share between request threads."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: K, entry: V) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
+# Keyed by dialect too: PostgreSQL returns the keys of a JSONB document in its own order.
+_read: _Recent[tuple[str, str], StoredSchema] = _Recent(256)
+_valid: _Recent[str, bool] = _Recent(1024)
+
+
+def known_valid(digest: str) -> bool:
+    """Whether the schema of ``digest`` passed validation before in this process.
+
+    Validating the schema again on every write cost more than validating the data (profile
+    of object creation, issue 3); a digest names one schema content, which stays valid.
+    """
+    return _valid.get(digest) is not None
+
+
+def note_valid(digest: str) -> None:
+    _valid.put(digest, True)
+
+
+def stored_schemas(db: Session, digests: Iterable[str]) -> dict[str, StoredSchema]:
+    """The stored schemas of ``digests`` (each must name a row)."""
+    dialect = db.get_bind().dialect.name
+    found: dict[str, StoredSchema] = {}
+    missing: list[str] = []
+    for digest in digests if isinstance(digests, set) else set(digests):
+        entry = _read.get((dialect, digest))
+        if entry is None:
+            missing.append(digest)
+        else:
+            found[digest] = entry
+    if missing:
+        rows = db.execute(select(ObjectSchema.digest, cast(ObjectSchema.schema, Text))
+                          .where(ObjectSchema.digest.in_(missing)))
+        for digest, text in rows:
+            schema = decode_json(text)
+            entry = StoredSchema(schema, JSON_OBJECT.dump_json(schema))
+            _read.put((dialect, digest), entry)
+            found[digest] = entry
+    return found
+
+
+def stored_schema(db: Session, digest: str) -> StoredSchema:
+    return stored_schemas(db, (digest,))[digest]

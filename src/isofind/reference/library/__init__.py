@@ -1,0 +1,1 @@
+"""Methods, pipelines, sample–method links, pipeline progress and publications."""

@@ -1,0 +1,291 @@
+"""Importing samples into the database: CSV files and .isof documents.
+
+One transaction per file. Samples merge by name (case and accents aside) with the samples the
+importing user may change: metadata given by the file replaces the stored one, new isotope
+values are appended, a value identical to a stored one (same ratio, value, uncertainty,
+standard) is not added again — importing a file twice changes nothing. New samples are
+written in bulk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isofind.activity.service import record as record_activity
+from isofind.errors import Forbidden, Unprocessable
+from isofind.identity.models import User
+from isofind.objects import bulk
+from isofind.objects import service as objects
+from isofind.objects.models import ObjectRecord
+from isofind.permissions import service as permissions
+from isofind.permissions.models import Level
+from isofind.permissions.service import Viewer
+from isofind.reference.elements.service import custom_symbols
+from isofind.reference.library import service as library
+from isofind.reference.library.links import link_sample
+from isofind.reference.library.schemas import LinkIn
+from isofind.samples.action import (
+    ISOTOPE_SAMPLE_ACTION_ID,
+    is_archived,
+    isotope_values,
+    next_isotope_id,
+    object_data,
+    sample_fields,
+)
+from isofind.samples.csv_import import ImportErrors, MappingError, parse_csv
+from isofind.samples.csv_import.results import ParsedIsotopeValue, ParsedSample
+from isofind.samples.index import name_key, plain_index_rows, write_index
+from isofind.samples.isof import IsofError, IsofImport, read_isof
+from isofind.samples.models import SampleIndex
+from isofind.samples.rules import identity, with_ids
+from isofind.samples.vocabulary import to_two_sigma
+from isofind.samples.yields import store_yield
+
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class IncomingSample:
+    """A sample as a file gives it: plain fields (only those the file has) and values."""
+
+    fields: dict[str, Any]
+    isotopes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MergeReport:
+    samples_created: int = 0
+    samples_updated: int = 0
+    samples_unchanged: int = 0
+    values_added: int = 0
+    sample_ids: list[int] = field(default_factory=list)
+    ids_by_key: dict[str, int] = field(default_factory=dict)  # name key → stored sample
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"samples_created": self.samples_created, "samples_updated": self.samples_updated,
+                "samples_unchanged": self.samples_unchanged, "values_added": self.values_added}
+
+
+def plain_value(value: ParsedIsotopeValue) -> dict[str, Any]:
+    declared = value.uncertainty_type_declared
+    uncertainty_declared = None
+    if declared and value.uncertainty is not None:
+        uncertainty_declared = value.uncertainty / to_two_sigma(1.0, declared)
+    return {
+        "element": value.element, "ratio": value.ratio or value.delta, "value": value.value,
+        "uncertainty": value.uncertainty, "uncertainty_type_declared": declared,
+        "uncertainty_declared": uncertainty_declared, "reference_scale": value.scale,
+        "standard": value.standard, "method": value.method, "instrument": value.instrument,
+        "session_date": value.session_date,
+    }
+
+
+def from_parsed(sample: ParsedSample) -> IncomingSample:
+    fields = dict(sample.fields)
+    # A quoted CSV cell may hold a line break; a sample name is one line.
+    fields["name"] = " ".join(str(sample.name).split())
+    return IncomingSample(fields, [plain_value(value) for value in sample.isotope_values])
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _writable_by_name(db: Session, viewer: Viewer, keys: list[str]) -> dict[str, int]:
+    """The oldest writable sample of each name key."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(keys))):
+        query = (select(SampleIndex.name_key, SampleIndex.sample_id)
+                 .join(ObjectRecord, ObjectRecord.id == SampleIndex.sample_id)
+                 .where(SampleIndex.name_key.in_(chunk), permissions.holds(viewer, Level.WRITE))
+                 .order_by(SampleIndex.sample_id.desc()))
+        found.update({key: sample_id for key, sample_id in db.execute(query)})
+    return found
+
+
+def _merged_data(record: ObjectRecord, incoming: IncomingSample,
+                 archive: bool) -> tuple[dict[str, Any], int]:
+    stored = isotope_values(record.data)
+    known = {identity(value) for value in stored}
+    new = [value for value in incoming.isotopes if identity(value) not in known]
+    numbered, next_id = with_ids(new, [], next_isotope_id(record.data))
+    # The stored name stays: the file's spelling may differ in case or accents only.
+    fields = {**sample_fields(record.data),
+              **{k: v for k, v in incoming.fields.items() if v is not None and k != "name"}}
+    data = object_data(fields, [*stored, *numbered],
+                       archived=archive or is_archived(record.data), next_isotope_id=next_id)
+    return data, len(numbered)
+
+
+def _update_existing(db: Session, viewer: Viewer, sample_id: int, incoming: IncomingSample,
+                     archive: bool, report: MergeReport) -> None:
+    record = db.get(ObjectRecord, sample_id)
+    assert record is not None
+    data, added = _merged_data(record, incoming, archive)
+    if data == record.data:
+        report.samples_unchanged += 1
+    else:
+        objects.add_version(db, viewer, sample_id, data=data, log_type="EDIT_OBJECT")
+        report.samples_updated += 1
+        report.values_added += added
+    report.sample_ids.append(sample_id)
+    report.ids_by_key[name_key(incoming.fields["name"])] = sample_id
+
+
+def _deduplicated(isotopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for value in isotopes:
+        if identity(value) not in seen:
+            seen.add(identity(value))
+            unique.append(value)
+    return unique
+
+
+def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive: bool,
+                report: MergeReport, progress: Progress | None) -> None:
+    action = objects.get_action(db, ISOTOPE_SAMPLE_ACTION_ID)
+    for chunk in _chunks(incoming, 2000):
+        numbered = [with_ids(_deduplicated(sample.isotopes), [], 1) for sample in chunk]
+        datas = [object_data(sample.fields, values, archived=archive, next_isotope_id=next_id)
+                 for sample, (values, next_id) in zip(chunk, numbered, strict=True)]
+        ids = bulk.create_objects(db, user, action, datas)
+        created_at = {object_id: moment for object_id, moment in db.execute(
+            select(ObjectRecord.id, ObjectRecord.created_at).where(ObjectRecord.id.in_(ids)))}
+        write_index(db, [
+            plain_index_rows(object_id, sample.fields, values, archived=archive,
+                             created_at=created_at[object_id], creator_id=user.id)
+            for object_id, sample, (values, _) in zip(ids, chunk, numbered, strict=True)])
+        report.samples_created += len(ids)
+        report.values_added += sum(len(values) for values, _ in numbered)
+        report.sample_ids.extend(ids)
+        report.ids_by_key.update(
+            (name_key(sample.fields["name"]), object_id)
+            for sample, object_id in zip(chunk, ids, strict=True))
+        if progress:
+            progress(len(chunk))
+
+
+def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
+                  archive: bool = False, progress: Progress | None = None) -> MergeReport:
+    """Write ``samples`` into the database, merging by name; one transaction (the caller's)."""
+    user = viewer.user
+    if user is None or user.is_readonly:
+        raise Forbidden("read-only users cannot import samples")
+    report = MergeReport()
+    existing = _writable_by_name(db, viewer, [name_key(s.fields["name"]) for s in samples])
+    fresh: dict[str, IncomingSample] = {}
+    for sample in samples:
+        key = name_key(sample.fields["name"])
+        if key in existing:
+            _update_existing(db, viewer, existing[key], sample, archive, report)
+            if progress:
+                progress(1)
+        elif key in fresh:  # same name twice in one document: one sample
+            fresh[key].fields.update({k: v for k, v in sample.fields.items() if v is not None})
+            fresh[key].isotopes.extend(sample.isotopes)
+        else:
+            fresh[key] = sample
+    _create_new(db, user, list(fresh.values()), archive, report, progress)
+    return report
+
+
+def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = False,
+               mapping: str | None = None, profile: str | None = None,
+               filename: str | None = None, client_address: str | None = None,
+               progress: Progress | None = None) -> dict[str, Any]:
+    try:
+        parsed = parse_csv(raw, mapping=mapping, profile=profile,
+                           custom_elements=custom_symbols(db))
+    except MappingError as exc:
+        raise Unprocessable([{"line": None, "column": "mapping", "value": mapping or profile,
+                              "message": str(exc)}]) from None
+    except ImportErrors as exc:
+        raise Unprocessable(exc.errors) from None
+    report = merge_samples(db, viewer, [from_parsed(sample) for sample in parsed.samples],
+                           archive=archive_mode, progress=progress)
+    result = {
+        "success": True, **report.as_dict(), "archive_mode": archive_mode,
+        "encoding": parsed.encoding, "delimiter": parsed.delimiter,
+        "recognised_columns": parsed.recognised_columns,
+        "ignored_columns": parsed.ignored_columns, "warnings": parsed.warnings,
+    }
+    record_activity(db, "samples.imported", user_id=viewer.user_id, target_type="import",
+                    target_id=filename, details={"format": "csv", **report.as_dict(),
+                                                 "archive_mode": archive_mode},
+                    client_address=client_address)
+    return result
+
+
+# --- .isof documents ------------------------------------------------------------------------
+
+
+def _isof_sample(sample: dict[str, Any]) -> IncomingSample:
+    fields = {k: v for k, v in sample.items() if k not in ("source_id", "isotope_data")}
+    fields["name"] = " ".join(str(fields.get("name") or sample["source_id"]).split())
+    return IncomingSample(fields, [dict(value) for value in sample["isotope_data"]])
+
+
+def _stored_ids(document: IsofImport, report: MergeReport) -> dict[str, int]:
+    """The file's sample ids → ours."""
+    return {sample["source_id"]: report.ids_by_key[name_key(_isof_sample(sample).fields["name"])]
+            for sample in document.samples}
+
+
+def _import_yields(db: Session, viewer: Viewer, document: IsofImport,
+                   ids: dict[str, int]) -> int:
+    for entry in document.yields:
+        store_yield(db, ids[entry["source_id"]], entry["element"], entry, viewer.user_id)
+    return len(document.yields)
+
+
+def _import_assignments(db: Session, viewer: Viewer, document: IsofImport,
+                        ids: dict[str, int]) -> int:
+    added = 0
+    for entry in document.assignments:
+        sample_id = ids[entry["source_id"]]
+        linked = {(link.get("method_key"), link.get("pipeline_key"))
+                  for link in library.sample_methods(db, sample_id)}
+        key = (entry.get("method_key"), entry.get("pipeline_key"))
+        if key in linked:  # importing the same file twice links nothing twice
+            continue
+        link_sample(db, viewer, sample_id, LinkIn(method_key=key[0], pipeline_key=key[1]))
+        added += 1
+    return added
+
+
+def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = False,
+                filename: str | None = None, client_address: str | None = None,
+                progress: Progress | None = None) -> dict[str, Any]:
+    """Import an .isof document (its signature verified when it has one): library first, so
+    the samples' methods and pipelines exist, then samples, yields and assignments."""
+    try:
+        document = read_isof(raw, custom_symbols=custom_symbols(db))
+    except IsofError as exc:
+        raise Unprocessable(exc.problems or [{"path": "", "value": None,
+                                              "message": exc.message}]) from None
+    user = viewer.user
+    if user is None or user.is_readonly:
+        raise Forbidden("read-only users cannot import samples")
+    library_counts = library.import_library(db, document.methods, document.pipelines, user,
+                                            client_address=client_address)
+    report = merge_samples(db, viewer, [_isof_sample(s) for s in document.samples],
+                           archive=archive_mode, progress=progress)
+    ids = _stored_ids(document, report)
+    result = {
+        "success": True, **report.as_dict(), "archive_mode": archive_mode,
+        "yields_recorded": _import_yields(db, viewer, document, ids),
+        "assignments_added": _import_assignments(db, viewer, document, ids),
+        **library_counts, "document": document.document, "skipped": document.skipped,
+    }
+    record_activity(db, "samples.imported", user_id=viewer.user_id, target_type="import",
+                    target_id=filename, details={"format": "isof", **report.as_dict(),
+                                                 "archive_mode": archive_mode},
+                    client_address=client_address)
+    return result
