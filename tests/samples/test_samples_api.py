@@ -15,7 +15,7 @@ from isofind.identity.models import User
 from isofind.objects.schema_language import InMemoryReferences, validate_data
 from isofind.permissions.models import Level
 from isofind.samples import service
-from isofind.samples.action import isotope_sample_schema
+from isofind.samples.action import isotope_sample_schema, object_data
 from tests.conftest import ADMIN
 
 LOIRE: dict[str, Any] = {
@@ -312,3 +312,14 @@ def test_multi_user_samples_follow_object_permissions(
     with TestClient(multi_app, headers=origin) as anonymous:
         assert anonymous.get("/api/samples").status_code == 401
         assert anonymous.post("/api/samples", json=LOIRE).status_code == 401
+
+
+def test_long_texts_written_through_the_sampledb_api_are_indexed_on_both_backends(
+        client: TestClient) -> None:
+    data = object_data({"name": "Long", "project": "p" * 400, "classification": "c" * 50,
+                        "material_type": "m" * 300}, [], archived=False, next_isotope_id=1)
+    response = client.post("/api/v1/objects/", auth=ADMIN, json={"action_id": -1, "data": data})
+
+    assert response.status_code == 201, response.text
+    [sample] = client.get("/api/samples").json()
+    assert sample["project"] == "p" * 400  # the sample keeps its text; only the index clips

@@ -8,6 +8,7 @@ the caller derives its own indexes for the returned ids.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -24,15 +25,13 @@ from isofind.objects.models import (
 from isofind.objects.references import referenced_ids, schema_may_reference
 from isofind.objects.schema_store import store_schema
 from isofind.permissions.models import Level, ObjectPermission, SubjectType
-from isofind.timeutil import utcnow
 
 
-def create_objects(db: Session, user: User, action: Action,
-                   datas: list[dict[str, Any]]) -> list[int]:
-    """Create one object per data document; their ids, in the same order."""
+def create_objects(db: Session, user: User, action: Action, datas: list[dict[str, Any]],
+                   now: datetime) -> list[int]:
+    """Create one object per data document at ``now``; their ids, in the same order."""
     if not datas:
         return []
-    now = utcnow()
     digest = store_schema(db, action.schema)
     table = ObjectRecord.__table__
     ids = list(db.execute(

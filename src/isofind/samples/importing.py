@@ -45,6 +45,7 @@ from isofind.samples.models import SampleIndex
 from isofind.samples.rules import identity, with_ids
 from isofind.samples.vocabulary import to_two_sigma
 from isofind.samples.yields import store_yield
+from isofind.timeutil import utcnow
 
 Progress = Callable[[int], None]
 
@@ -63,7 +64,6 @@ class MergeReport:
     samples_updated: int = 0
     samples_unchanged: int = 0
     values_added: int = 0
-    sample_ids: list[int] = field(default_factory=list)
     ids_by_key: dict[str, int] = field(default_factory=dict)  # name key → stored sample
 
     def as_dict(self) -> dict[str, Any]:
@@ -134,7 +134,6 @@ def _update_existing(db: Session, viewer: Viewer, sample_id: int, incoming: Inco
         objects.add_version(db, viewer, sample_id, data=data, log_type="EDIT_OBJECT")
         report.samples_updated += 1
         report.values_added += added
-    report.sample_ids.append(sample_id)
     report.ids_by_key[name_key(incoming.fields["name"])] = sample_id
 
 
@@ -155,16 +154,14 @@ def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive
         numbered = [with_ids(_deduplicated(sample.isotopes), [], 1) for sample in chunk]
         datas = [object_data(sample.fields, values, archived=archive, next_isotope_id=next_id)
                  for sample, (values, next_id) in zip(chunk, numbered, strict=True)]
-        ids = bulk.create_objects(db, user, action, datas)
-        created_at = {object_id: moment for object_id, moment in db.execute(
-            select(ObjectRecord.id, ObjectRecord.created_at).where(ObjectRecord.id.in_(ids)))}
+        now = utcnow()
+        ids = bulk.create_objects(db, user, action, datas, now)
         write_index(db, [
             plain_index_rows(object_id, sample.fields, values, archived=archive,
-                             created_at=created_at[object_id], creator_id=user.id)
+                             created_at=now, creator_id=user.id)
             for object_id, sample, (values, _) in zip(ids, chunk, numbered, strict=True)])
         report.samples_created += len(ids)
         report.values_added += sum(len(values) for values, _ in numbered)
-        report.sample_ids.extend(ids)
         report.ids_by_key.update(
             (name_key(sample.fields["name"]), object_id)
             for sample, object_id in zip(chunk, ids, strict=True))

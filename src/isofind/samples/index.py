@@ -42,6 +42,12 @@ def index_rows(sample_id: int, data: dict[str, Any], *, created_at: datetime,
                             creator_id=creator_id)
 
 
+def _clip(value: Any, length: int) -> str | None:
+    """Text for a bounded index column: data written through /api/v1 is only checked against
+    the schema, and PostgreSQL would refuse a longer value where SQLite keeps it."""
+    return None if value is None else str(value)[:length]
+
+
 def plain_index_rows(sample_id: int, fields: dict[str, Any], values: list[dict[str, Any]], *,
                      archived: bool, created_at: datetime,
                      creator_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -49,9 +55,11 @@ def plain_index_rows(sample_id: int, fields: dict[str, Any], values: list[dict[s
     name = str(fields.get("name") or "")
     sample = {
         "sample_id": sample_id, "name_key": name_key(name), "name": name,
-        "material_type": fields.get("material_type"), "sector": fields.get("sector"),
-        "classification": fields.get("classification"), "project": fields.get("project"),
-        "collection_date": fields.get("collection_date"),
+        "material_type": _clip(fields.get("material_type"), 200),
+        "sector": fields.get("sector"),
+        "classification": _clip(fields.get("classification"), 20),
+        "project": _clip(fields.get("project"), 300),
+        "collection_date": _clip(fields.get("collection_date"), 40),
         "collection_location": fields.get("collection_location"),
         "description": fields.get("description"),
         "latitude": _float(fields.get("latitude")), "longitude": _float(fields.get("longitude")),
@@ -68,13 +76,13 @@ def plain_index_rows(sample_id: int, fields: dict[str, Any], values: list[dict[s
         seen.add(isotope_id)
         rows.append({
             "sample_id": sample_id, "isotope_id": isotope_id,
-            "element": str(item.get("element") or "")[:20],
-            "quantity": str(item.get("ratio") or "")[:40],
+            "element": _clip(item.get("element") or "", 20),
+            "quantity": _clip(item.get("ratio") or "", 40),
             "value": value, "uncertainty": _float(item.get("uncertainty")),
-            "standard": item.get("standard"),
+            "standard": _clip(item.get("standard"), 200),
             "normalized_value": _float(item.get("normalized_value")),
             "normalized_uncertainty": _float(item.get("normalized_uncertainty")),
-            "normalized_standard": item.get("normalized_to"),
+            "normalized_standard": _clip(item.get("normalized_to"), 200),
         })
     return sample, rows
 

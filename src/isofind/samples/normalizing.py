@@ -116,8 +116,8 @@ def auto_normalize(db: Session, viewer: Viewer, *,
     lab-measured standard value or a calculated shift makes it possible."""
     def change(record: ObjectRecord) -> tuple[bool, int, int, list[str]]:
         before = isotope_values(record.data)
-        _, outcomes, changed = _normalize_record(db, viewer, record, None, client_address)
-        after = isotope_values(db.get(ObjectRecord, record.id).data)  # type: ignore[union-attr]
+        written, outcomes, changed = _normalize_record(db, viewer, record, None, client_address)
+        after = isotope_values(written.data)
         differing = sum(old != new for old, new in zip(before, after, strict=True))
         reasons = [o["reason"] for o in outcomes if not o["normalized"]]
         return changed, differing, len(reasons), reasons
