@@ -8,8 +8,10 @@ ISOFIND_BENCH_SKIP_HTTP=1 for the engine part only).
    in a temporary directory, single-user mode, uvicorn on loopback) and one ``hybrid``
    ``POST /analyze/manual`` timed over HTTP (aim < 100 ms): the first call loads and prepares
    the sources (once per index generation), the median is of the calls after it. A bare
-   FastAPI endpoint measured in the same run is the HTTP floor. With
-   ISOFIND_BENCH_DATABASE_URL naming an empty PostgreSQL database, PostgreSQL is measured too.
+   FastAPI endpoint measured in the same run is the HTTP floor. The readable part of the
+   request (the permission query narrowing the cached sources to the viewer's, issue 6) is
+   then timed in process on the same database. With ISOFIND_BENCH_DATABASE_URL naming an
+   empty PostgreSQL database, PostgreSQL is measured too.
 2. A batch of 10,000 samples against GlobaLID (4,619 analyses, grouped by mining area)
    (aim < 10 s).
 
@@ -32,10 +34,17 @@ from collections.abc import Callable
 import httpx2
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy import select
 
 from _live import live_server  # bench/ is on sys.path when run as a script
+from isofind.config import Settings
+from isofind.db import Database
+from isofind.identity.models import User
 from isofind.matching.engine import IsotopeValue, MatchOptions, evaluate, match, match_batch
+from isofind.matching.repository import SourceFilter, load_source_set, readable
 from isofind.matching.sources import PreparedSources, prepare_sources
+from isofind.permissions.service import Viewer
+from isofind.samples.index import generation
 from matching_accuracy import BASIS, load_globalid
 
 FloatArray = NDArray[np.float64]
@@ -242,6 +251,22 @@ def http_match(
         f"   {label}: hybrid /analyze/manual over HTTP:        {warm:8.1f} ms  (aim < 100; "
         f"engine {engine * 1e3:.1f} ms), best group {best.get('group')}"
     )
+    url = Settings(database_url=env.get("ISOFIND_DATABASE_URL") or None,
+                   data_dir=env["ISOFIND_DATA_DIR"]).effective_database_url
+    print(f"   {label}: of which the readable part (in process):  {readable_time(url):8.1f} ms")
+
+
+def readable_time(url: str) -> float:
+    """Median milliseconds of ``readable()`` for the owner (the single-user viewer)."""
+    database = Database(url)
+    try:
+        with database.session(write=False) as db:
+            owner = db.scalar(select(User).order_by(User.id))
+            source_set = load_source_set(db, SourceFilter(elements=("Pb",)), None,
+                                         generation(db))
+            return 1000 * timed(lambda: readable(db, Viewer(owner), source_set), repeats=15)
+    finally:
+        database.dispose()
 
 
 def globalid_batch(rng: np.random.Generator) -> None:

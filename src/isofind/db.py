@@ -3,18 +3,28 @@
 SQLite runs in WAL mode with foreign keys on; write transactions start with
 ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing midway
 with "database is locked" when a deferred read transaction tries to upgrade.
+
+PostgreSQL read sessions run in autocommit until their first write: under READ COMMITTED
+each statement takes its own snapshot whether or not a transaction surrounds it, so BEGIN
+and COMMIT were two round trips for nothing (issue 3).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
+from psycopg import ServerCursor
+from psycopg.pq import TransactionStatus
 from pydantic_core import from_json, to_json
-from sqlalchemy import JSON, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -54,6 +64,12 @@ def _configure_sqlite(engine: Engine) -> None:
 _IMMEDIATE = "isofind_sqlite_immediate"
 
 
+_READ = "isofind_read"
+_IDLE_SINCE = "isofind_idle_since"
+# A connection used less than this ago is taken as alive without a ping.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -66,6 +82,64 @@ def _configure_postgresql(engine: Engine) -> None:
         cursor.execute("SET jit = off")
         cursor.close()
         dbapi_connection.autocommit = autocommit
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A pooled connection keeps the mode its last session left it in.
+        _set_autocommit(connection, bool(connection.get_execution_options().get(_READ)))
+
+    _ping_idle_connections(engine)
+
+
+def _set_autocommit(connection: Any, autocommit: bool) -> None:
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.autocommit != autocommit:
+        dbapi_connection.autocommit = autocommit
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle for a while.
+
+    ``pool_pre_ping`` pinged on every checkout: a round trip per request. A connection used a
+    moment ago is alive but for a server restart in that moment; then that request fails
+    with a disconnect error, SQLAlchemy invalidates the whole pool and the next requests
+    reconnect. An idle connection may have been cut by a restart or a network idle timeout
+    unnoticed, so it is pinged, and on failure the pool is renewed before any request sees it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)  # none on a new connection
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise InvalidatePoolError("idle connection failed its ping") from error
+
+
+# Reads that take locks need the transaction that holds them.
+_LOCKING = re.compile(r"\bFOR (?:UPDATE|NO KEY UPDATE|SHARE|KEY SHARE)\b|advisory_xact_lock")
+
+
+@lru_cache(maxsize=1024)
+def _reads_only(statement: str) -> bool:
+    return statement.startswith("SELECT") and _LOCKING.search(statement) is None
+
+
+def _open_transaction_when_needed(reader: Engine) -> None:
+    """A read session that writes (a login failure counted on a GET, a session's last-seen
+    time) gets a transaction from its first write on, as atomic as a write session's; so does
+    one that takes locks or streams results (a server-side cursor lives in a transaction)."""
+
+    @event.listens_for(reader, "before_cursor_execute")
+    def _before_execute(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if isinstance(cursor, ServerCursor) or not _reads_only(statement):
+            _set_autocommit(connection, False)  # psycopg sends BEGIN before this statement
 
 
 def encode_json(value: Any) -> str:
@@ -94,36 +168,76 @@ def make_engine(url: str) -> Engine:
                                **_JSON_CODEC)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+    postgresql = make_url(url).get_backend_name() == "postgresql"
+    engine = create_engine(url, pool_pre_ping=not postgresql, pool_size=10, max_overflow=10,
                            **_JSON_CODEC)
-    if engine.dialect.name == "postgresql":
+    if postgresql:
         _configure_postgresql(engine)
     return engine
 
 
 class Database:
-    """The engine and two session factories: reads begin deferred, writes immediate."""
+    """The engine and two session factories: reads begin deferred (on PostgreSQL: in
+    autocommit until their first write), writes immediate."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(**{_IMMEDIATE: True})
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        reader = self.engine.execution_options(**{_READ: True})
+        if self.engine.dialect.name == "postgresql":
+            _open_transaction_when_needed(reader)
+        self._read = sessionmaker(reader, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
 
-    @contextmanager
-    def session(self, *, write: bool) -> Iterator[Session]:
-        """One transaction: commit when the block ends normally, roll back otherwise."""
-        session = (self._write if write else self._read)()
+    def open(self, *, write: bool) -> Session:
+        """A new session; it connects on first use. End it with :meth:`end`."""
+        return (self._write if write else self._read)()
+
+    @staticmethod
+    def end(session: Session, error: BaseException | None = None) -> None:
+        """Commit, or roll back after ``error`` or a failed commit; then release the
+        connection."""
         try:
-            yield session
-            session.commit()
+            if error is None:
+                session.commit()
+            else:
+                session.rollback()
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def close_if_idle(self, session: Session) -> bool:
+        """Close ``session`` if that sends and waits for nothing, and say whether it did: when
+        it never connected, or when it is a PostgreSQL read in autocommit with nothing left to
+        flush, so that committing would do nothing."""
+        transaction = session.get_transaction()
+        if transaction is not None:
+            if (self.is_sqlite or not transaction.is_active
+                    or session.new or session.dirty or session.deleted):
+                return False
+            connection = session.connection()
+            if connection.invalidated:
+                return False
+            status = connection.connection.dbapi_connection.info.transaction_status
+            if status != TransactionStatus.IDLE:
+                return False
+        session.close()
+        return True
+
+    @contextmanager
+    def session(self, *, write: bool) -> Iterator[Session]:
+        """One transaction: commit when the block ends normally, roll back otherwise."""
+        session = self.open(write=write)
+        try:
+            yield session
+        except BaseException as error:
+            self.end(session, error)
+            raise
+        self.end(session)
 
     def dispose(self) -> None:
         self.engine.dispose()

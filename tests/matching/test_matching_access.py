@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from isofind.identity.models import User
+from isofind.identity.models import Group, GroupMember, User
 from isofind.identity.service import local_owner
 from isofind.matching.repository import Readable, SourceFilter, readable
 from isofind.matching.router import runtime_of
-from isofind.permissions.models import Level
+from isofind.permissions import service as permissions
+from isofind.permissions.models import Level, SubjectType
 from isofind.permissions.service import Viewer
 from tests.conftest import ADMIN
 from tests.matching.conftest import (
@@ -79,6 +80,28 @@ def test_a_source_the_viewer_cannot_read_never_appears(
     wider = analyze(multi_client, query, auth=READER)
     assert "Cornwall, UK" in group_names(wider) and "Secret Mine" not in group_names(wider)
     assert runtime_of(multi_app).sources.loads == loads
+
+
+def test_sources_read_through_a_group_or_all_signed_in_users_count(
+        multi_client: TestClient, multi_app: FastAPI, add_user: Callable[..., int]) -> None:
+    import_csv(multi_client, sources_csv((*SECTORS, SECRET)), auth=ADMIN)
+    ids = sample_ids(multi_client, auth=ADMIN)
+    reader = add_user("reader")
+    with multi_app.state.database.session(write=True) as db:
+        group = Group(name="Laurion team", description="")
+        db.add(group)
+        db.flush()
+        db.add(GroupMember(group_id=group.id, user_id=reader))
+        for name, sample_id in ids.items():
+            if name.startswith("Laurion"):
+                permissions.set_level(db, sample_id, SubjectType.GROUP, group.id, Level.READ)
+            elif name.startswith("Rio"):
+                permissions.set_level(db, sample_id, SubjectType.AUTHENTICATED, 0, Level.READ)
+
+    seen = analyze(multi_client, list(SECRET.centre), auth=READER)
+
+    assert set(group_names(seen)) == {"Laurion, Greece", "Rio Tinto, Spain"}
+    assert seen["sources"]["samples_selected"] == 16
 
 
 def test_multi_user_mode_needs_a_signed_in_user(multi_client: TestClient) -> None:

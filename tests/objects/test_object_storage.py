@@ -23,7 +23,11 @@ from isofind.migrations import alembic_config, upgrade
 from isofind.objects.json_codec import JSON_OBJECT, JSON_OBJECTS, decode_json
 from isofind.objects.models import Action, ObjectRecord, ObjectSchema, ObjectVersion
 from isofind.objects.schema_store import StoredSchema, schema_digest
-from isofind.objects.schemas import version_row_json, version_rows_json_bytes
+from isofind.objects.schemas import (
+    version_row_json,
+    version_row_json_bytes,
+    version_rows_json_bytes,
+)
 from tests.objects.conftest import SIMPLE_SCHEMA, name_data
 
 ADMIN = ("admin", "admin-password")
@@ -45,12 +49,16 @@ def test_objects_of_an_action_share_one_stored_schema(
     app: FastAPI, client: TestClient, action_id: int
 ) -> None:
     ids = [create(client, action_id, name_data(f"Galena {i}")) for i in range(3)]
+    edited = client.post(f"/api/v1/objects/{ids[0]}/versions/", auth=ADMIN,
+                         json={"data": name_data("Galena 0b")})
+    assert edited.status_code == 201, edited.text
     [(digest, schema)] = stored_schema_rows(app)
     assert schema == SIMPLE_SCHEMA
     with app.state.database.session(write=False) as db:
         assert digest == schema_digest(db.get(Action, action_id).schema)
         assert set(db.scalars(sa.select(ObjectRecord.schema_digest))) == {digest}
-        assert set(db.scalars(sa.select(ObjectVersion.schema_digest))) == {digest}
+        assert db.execute(sa.select(ObjectVersion.object_id, ObjectVersion.version_id,
+                                    ObjectVersion.schema_digest)).all() == [(ids[0], 0, digest)]
     listed = client.get("/api/v1/objects/", auth=ADMIN).json()
     assert [item["object_id"] for item in listed] == ids[::-1]
     assert all(item["schema"] == SIMPLE_SCHEMA for item in listed)
@@ -131,6 +139,9 @@ def test_fast_list_encoding_matches_the_generic_serializer() -> None:
     expected = JSON_OBJECTS.dump_json([version_row_json(row, schemas) for row in rows])
     assert version_rows_json_bytes(rows, schemas) == expected
     assert version_rows_json_bytes([], schemas) == b"[]"
+    for row in rows:
+        single = JSON_OBJECT.dump_json(version_row_json(row, schemas))
+        assert version_row_json_bytes(row, schemas) == single
 
 
 @pytest.mark.parametrize("text", [

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -16,6 +17,7 @@ from isofind.objects.schema_language import InMemoryReferences, validate_data
 from isofind.permissions.models import Level
 from isofind.samples import service
 from isofind.samples.action import isotope_sample_schema, object_data
+from isofind.samples.models import IsotopeValue, SampleIndex
 from tests.conftest import ADMIN
 
 LOIRE: dict[str, Any] = {
@@ -175,6 +177,15 @@ def test_a_write_through_the_sampledb_api_reindexes_the_sample(client: TestClien
     assert [(v["isotope_id"], v["value"]) for v in values] == [(1, 18.5), (2, 15.648)]
 
 
+def index_rows(app: FastAPI, sample_id: int) -> tuple[int, int]:
+    """How many sample_index and isotope_values rows the sample has."""
+    with app.state.database.session(write=False) as db:
+        indexed, values = (
+            db.scalar(sa.select(sa.func.count()).where(table.sample_id == sample_id)) or 0
+            for table in (SampleIndex, IsotopeValue))
+    return indexed, values
+
+
 def test_delete_leaves_a_tombstone_an_admin_can_restore(client: TestClient,
                                                        app: FastAPI) -> None:
     sid = create(client)["id"]
@@ -185,16 +196,19 @@ def test_delete_leaves_a_tombstone_an_admin_can_restore(client: TestClient,
     assert client.get("/api/samples").json() == []
     assert client.get("/api/samples/isotopic-data").json() == []
     assert client.delete(f"/api/samples/{sid}").status_code == 404
+    assert index_rows(app, sid) == (0, 0)
     with app.state.database.session(write=True) as db:
         assert [s["sample_id"] for s in service.deleted_samples(db)] == [sid]
         service.restore_sample(db, db.get(User, 1), sid)
     restored = client.get(f"/api/samples/{sid}").json()
     assert len(restored["isotope_data"]) == 2
+    assert index_rows(app, sid) == (1, 2)
     with app.state.database.session(write=True) as db:
         admin = db.get(User, 1)
         service.delete_sample(db, service.Viewer(admin), sid)
         service.purge_sample(db, admin, sid)
         assert service.deleted_samples(db) == []
+    assert index_rows(app, sid) == (0, 0)  # isotope_values has no cascading key: none left
     actions = [e["action"] for e in client.get("/api/logs/activity").json()["entries"]]
     assert actions[:3] == ["sample.purged", "sample.deleted", "sample.restored"]
 

@@ -1,8 +1,10 @@
 """Actions, their types, and objects as immutable chains of versions.
 
 ``objects`` holds each object's current version (the row every query filters and
-sorts), ``object_versions`` every version including the current one. Both are
-written in one transaction; nothing is ever overwritten in ``object_versions``.
+sorts), ``object_versions`` the versions it had before, as SampleDB's
+``objects_current`` and ``objects_previous``: a new version first moves the current one
+there, in the same transaction. Nothing is ever overwritten in ``object_versions``, and
+each document is stored once.
 Both refer to their schema by digest: every object of an action shares the action's
 schema, so ``object_schemas`` stores each distinct schema once.
 """

@@ -26,6 +26,7 @@ from isofind.objects.schemas import (
     log_entry_json,
     name_only,
     version_row_json,
+    version_row_json_bytes,
     version_rows_json_bytes,
 )
 from isofind.permissions import service as permissions
@@ -142,7 +143,10 @@ def read_version(
     include_diff: str | None = None,
 ) -> Response:
     row = service.get_version_row(db, viewer, object_id, version_id)
-    body = version_row_json(row, stored_schemas(db, (row.schema_digest,)))
+    schemas = stored_schemas(db, (row.schema_digest,))
+    if not (embed_action or embed_user or include_diff):
+        return _json_response(version_row_json_bytes(row, schemas))
+    body = version_row_json(row, schemas)
     if embed_action:
         body["action"] = action_json(service.get_action(db, body["action_id"]))
     if embed_user:

@@ -44,6 +44,11 @@ def version_rows_json_bytes(rows: Sequence[VersionRow],
     return b"[" + b",".join(items) + b"]"
 
 
+def version_row_json_bytes(row: VersionRow, schemas: Mapping[str, StoredSchema]) -> bytes:
+    """``JSON_OBJECT.dump_json(version_row_json(row, schemas))``, byte for byte."""
+    return version_rows_json_bytes((row,), schemas)[1:-1]
+
+
 def name_only(item: dict[str, Any]) -> dict[str, Any]:
     schema = item["schema"]
     item["schema"] = {

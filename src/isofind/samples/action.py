@@ -9,7 +9,11 @@ its shape.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Any
+
+from isofind.db import decode_json, encode_json
 
 ISOTOPE_SAMPLE_ACTION_ID = -1
 ACTION_NAME = "Isotope sample"
@@ -108,23 +112,89 @@ def isotope_sample_schema() -> dict[str, Any]:
 # --- plain values ⇄ schema-language values ---------------------------------------------------
 
 
-def text_value(text: str) -> dict[str, Any]:
-    return {"_type": "text", "text": text}
+# The object data of a sample is written as JSON text directly: an import builds 100,000
+# documents, and making dictionaries only to encode them cost as much as the encoding
+# (issue 4). ``object_data`` reads that text back, so the format has one writer.
+
+_DIMENSIONS = {"1": "dimensionless", "m": "[length]"}
+_ISOTOPE_NUMBERS = frozenset(ISOTOPE_NUMBER_FIELDS)
+_REPEATED_TEXT_LENGTH = 80  # longer texts (descriptions, notes) are rarely repeated
 
 
-def quantity_value(magnitude: float, units: str = "1") -> dict[str, Any]:
+def _number_json(number: float) -> str:
+    # repr() is JSON for finite floats; NaN and infinities are written as encode_json does.
+    return repr(number) if math.isfinite(number) else encode_json(number)
+
+
+def _text_json(text: str) -> str:
+    if len(text) <= _REPEATED_TEXT_LENGTH:
+        return _short_text_json(text)
+    return '{"_type":"text","text":' + encode_json(text) + "}"
+
+
+@lru_cache(maxsize=4096)
+def _short_text_json(text: str) -> str:
+    """Element names, ratios, standards and materials repeat across a whole import."""
+    return '{"_type":"text","text":' + encode_json(text) + "}"
+
+
+def _quantity_json(magnitude: float, units: str = "1") -> str:
     """A complete quantity; only the dimensionless and metre units are used here."""
-    if units == "1":
-        return {"_type": "quantity", "magnitude": magnitude, "magnitude_in_base_units": magnitude,
-                "units": "1", "dimensionality": "dimensionless"}
-    if units == "m":
-        return {"_type": "quantity", "magnitude": magnitude, "magnitude_in_base_units": magnitude,
-                "units": "m", "dimensionality": "[length]"}
-    raise ValueError(f"unsupported units {units!r}")
+    dimensionality = _DIMENSIONS.get(units)
+    if dimensionality is None:
+        raise ValueError(f"unsupported units {units!r}")
+    number = _number_json(magnitude)
+    return (f'{{"_type":"quantity","magnitude":{number},"magnitude_in_base_units":{number},'
+            f'"units":"{units}","dimensionality":"{dimensionality}"}}')
 
 
-def bool_value(flag: bool) -> dict[str, Any]:
-    return {"_type": "bool", "value": flag}
+@lru_cache(maxsize=256)
+def _present_in_order(names: frozenset[str]) -> tuple[tuple[str, str, bool], ...]:
+    """The given fields in schema order: (name, its JSON key, whether it is a number)."""
+    return tuple((name, encode_json(name), name in _ISOTOPE_NUMBERS)
+                 for name in ISOTOPE_FIELDS if name in names)
+
+
+def _isotope_item_json(values: dict[str, Any]) -> str:
+    parts = []
+    for name, key, is_number in _present_in_order(frozenset(values)):
+        value = values[name]
+        if value is None:
+            continue
+        if is_number:  # _quantity_json written out: the hottest line of an import
+            number = _number_json(float(value))
+            parts.append(f'{key}:{{"_type":"quantity","magnitude":{number},'
+                         f'"magnitude_in_base_units":{number},"units":"1",'
+                         '"dimensionality":"dimensionless"}')
+        else:
+            parts.append(f"{key}:{_text_json(str(value))}")
+    return "{" + ",".join(parts) + "}"
+
+
+def object_data_json(fields: dict[str, Any], isotopes: list[dict[str, Any]], *,
+                     archived: bool, next_isotope_id: int) -> str:
+    """Object data of a sample from plain fields and plain isotope values (``None`` fields
+    are left out), as JSON text."""
+    parts = []
+    for name in SAMPLE_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        units = SAMPLE_NUMBER_FIELDS.get(name)
+        parts.append(f'"{name}":' + (_text_json(str(value)) if units is None
+                                     else _quantity_json(float(value), units)))
+    parts.append('"archived":{"_type":"bool","value":' + ("true" if archived else "false") + "}")
+    parts.append('"isotope_data":[' + ",".join(map(_isotope_item_json, isotopes)) + "]")
+    parts.append('"next_isotope_id":' + _quantity_json(float(next_isotope_id)))
+    return "{" + ",".join(parts) + "}"
+
+
+def object_data(fields: dict[str, Any], isotopes: list[dict[str, Any]], *, archived: bool,
+                next_isotope_id: int) -> dict[str, Any]:
+    """:func:`object_data_json` as a document."""
+    data: dict[str, Any] = decode_json(object_data_json(
+        fields, isotopes, archived=archived, next_isotope_id=next_isotope_id))
+    return data
 
 
 def plain(value: Any) -> Any:
@@ -143,44 +213,6 @@ def plain(value: Any) -> Any:
     if kind == "bool":
         return bool(value.get("value"))
     return None
-
-
-_ISOTOPE_NUMBERS = frozenset(ISOTOPE_NUMBER_FIELDS)
-
-
-def isotope_item(values: dict[str, Any]) -> dict[str, Any]:
-    """Object data of one isotope value; ``None`` fields are left out."""
-    # Written out rather than through helpers: imports build hundreds of thousands of these.
-    item: dict[str, Any] = {}
-    for name in ISOTOPE_FIELDS:
-        value = values.get(name)
-        if value is None:
-            continue
-        if name in _ISOTOPE_NUMBERS:
-            magnitude = float(value)
-            item[name] = {"_type": "quantity", "magnitude": magnitude,
-                          "magnitude_in_base_units": magnitude, "units": "1",
-                          "dimensionality": "dimensionless"}
-        else:
-            item[name] = {"_type": "text", "text": str(value)}
-    return item
-
-
-def object_data(fields: dict[str, Any], isotopes: list[dict[str, Any]], *, archived: bool,
-                next_isotope_id: int) -> dict[str, Any]:
-    """Object data of a sample from plain fields and plain isotope values."""
-    data: dict[str, Any] = {}
-    for name in SAMPLE_FIELDS:
-        value = fields.get(name)
-        if value is None:
-            continue
-        units = SAMPLE_NUMBER_FIELDS.get(name)
-        data[name] = text_value(str(value)) if units is None else quantity_value(
-            float(value), units)
-    data["archived"] = bool_value(archived)
-    data["isotope_data"] = [isotope_item(item) for item in isotopes]
-    data["next_isotope_id"] = quantity_value(float(next_isotope_id))
-    return data
 
 
 def sample_fields(data: dict[str, Any]) -> dict[str, Any]:

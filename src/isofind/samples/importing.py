@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
+from isofind.bulk_insert import BackgroundInserts
 from isofind.errors import Forbidden, Unprocessable
 from isofind.identity.models import User
 from isofind.objects import bulk
@@ -35,11 +36,17 @@ from isofind.samples.action import (
     isotope_values,
     next_isotope_id,
     object_data,
+    object_data_json,
     sample_fields,
 )
 from isofind.samples.csv_import import ImportErrors, MappingError, parse_csv
 from isofind.samples.csv_import.results import ParsedIsotopeValue, ParsedSample
-from isofind.samples.index import name_key, plain_index_rows, write_index
+from isofind.samples.index import (
+    bump_generation,
+    index_table_rows,
+    name_key,
+    plain_index_rows,
+)
 from isofind.samples.isof import IsofError, IsofImport, read_isof
 from isofind.samples.models import SampleIndex
 from isofind.samples.rules import identity, with_ids
@@ -48,6 +55,9 @@ from isofind.samples.yields import store_yield
 from isofind.timeutil import utcnow
 
 Progress = Callable[[int], None]
+#: New samples built and written together: large enough for fast bulk writes, small enough
+#: that building the next batch overlaps writing this one.
+_NEW_SAMPLES_PER_BATCH = 2000
 
 
 @dataclass(slots=True)
@@ -56,6 +66,11 @@ class IncomingSample:
 
     fields: dict[str, Any]
     isotopes: list[dict[str, Any]] = field(default_factory=list)
+
+    key: str = field(init=False)  # its name key, which merges it with a stored sample
+
+    def __post_init__(self) -> None:
+        self.key = name_key(self.fields["name"])
 
 
 @dataclass(slots=True)
@@ -134,39 +149,53 @@ def _update_existing(db: Session, viewer: Viewer, sample_id: int, incoming: Inco
         objects.add_version(db, viewer, sample_id, data=data, log_type="EDIT_OBJECT")
         report.samples_updated += 1
         report.values_added += added
-    report.ids_by_key[name_key(incoming.fields["name"])] = sample_id
+    report.ids_by_key[incoming.key] = sample_id
 
 
 def _deduplicated(isotopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[tuple[Any, ...]] = set()
     unique = []
     for value in isotopes:
-        if identity(value) not in seen:
-            seen.add(identity(value))
+        key = identity(value)
+        if key not in seen:
+            seen.add(key)
             unique.append(value)
     return unique
 
 
 def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive: bool,
                 report: MergeReport, progress: Progress | None) -> None:
-    action = objects.get_action(db, ISOTOPE_SAMPLE_ACTION_ID)
-    for chunk in _chunks(incoming, 2000):
-        numbered = [with_ids(_deduplicated(sample.isotopes), [], 1) for sample in chunk]
-        datas = [object_data(sample.fields, values, archived=archive, next_isotope_id=next_id)
+    if not incoming:
+        return
+    creation = bulk.start_creation(db, user, objects.get_action(db, ISOTOPE_SAMPLE_ACTION_ID),
+                                   utcnow())
+    all_ids = bulk.reserve_object_ids(db, len(incoming))
+    with BackgroundInserts(db) as inserts:
+        for start in range(0, len(incoming), _NEW_SAMPLES_PER_BATCH):
+            chunk = incoming[start:start + _NEW_SAMPLES_PER_BATCH]
+            ids = all_ids[start:start + len(chunk)]
+            for table, rows in _new_sample_rows(creation, chunk, ids, archive, report):
+                inserts.insert(table, rows)
+            if progress:
+                progress(len(chunk))
+    bump_generation(db)
+
+
+def _new_sample_rows(creation: bulk.Creation, chunk: list[IncomingSample], ids: list[int],
+                     archive: bool, report: MergeReport) -> bulk.TableRows:
+    numbered = [with_ids(_deduplicated(sample.isotopes), [], 1) for sample in chunk]
+    documents = [object_data_json(sample.fields, values, archived=archive,
+                                  next_isotope_id=next_id)
                  for sample, (values, next_id) in zip(chunk, numbered, strict=True)]
-        now = utcnow()
-        ids = bulk.create_objects(db, user, action, datas, now)
-        write_index(db, [
-            plain_index_rows(object_id, sample.fields, values, archived=archive,
-                             created_at=now, creator_id=user.id)
-            for object_id, sample, (values, _) in zip(ids, chunk, numbered, strict=True)])
-        report.samples_created += len(ids)
-        report.values_added += sum(len(values) for values, _ in numbered)
-        report.ids_by_key.update(
-            (name_key(sample.fields["name"]), object_id)
-            for sample, object_id in zip(chunk, ids, strict=True))
-        if progress:
-            progress(len(chunk))
+    index = [plain_index_rows(object_id, sample.fields, values, archived=archive,
+                              created_at=creation.now, creator_id=creation.user_id,
+                              key=sample.key)
+             for object_id, sample, (values, _) in zip(ids, chunk, numbered, strict=True)]
+    report.samples_created += len(ids)
+    report.values_added += sum(len(values) for values, _ in numbered)
+    report.ids_by_key.update((sample.key, object_id)
+                             for sample, object_id in zip(chunk, ids, strict=True))
+    return [*bulk.object_rows(creation, ids, documents), *index_table_rows(index)]
 
 
 def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
@@ -176,10 +205,10 @@ def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
     if user is None or user.is_readonly:
         raise Forbidden("read-only users cannot import samples")
     report = MergeReport()
-    existing = _writable_by_name(db, viewer, [name_key(s.fields["name"]) for s in samples])
+    existing = _writable_by_name(db, viewer, [sample.key for sample in samples])
     fresh: dict[str, IncomingSample] = {}
     for sample in samples:
-        key = name_key(sample.fields["name"])
+        key = sample.key
         if key in existing:
             _update_existing(db, viewer, existing[key], sample, archive, report)
             if progress:
@@ -231,7 +260,7 @@ def _isof_sample(sample: dict[str, Any]) -> IncomingSample:
 
 def _stored_ids(document: IsofImport, report: MergeReport) -> dict[str, int]:
     """The file's sample ids → ours."""
-    return {sample["source_id"]: report.ids_by_key[name_key(_isof_sample(sample).fields["name"])]
+    return {sample["source_id"]: report.ids_by_key[_isof_sample(sample).key]
             for sample in document.samples}
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from isofind.bulk_insert import insert_rows
 from isofind.objects.models import ObjectRecord
 from isofind.objects.service import on_version_written
 from isofind.samples.action import (
@@ -49,12 +50,14 @@ def _clip(value: Any, length: int) -> str | None:
 
 
 def plain_index_rows(sample_id: int, fields: dict[str, Any], values: list[dict[str, Any]], *,
-                     archived: bool, created_at: datetime,
-                     creator_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The same rows from the plain fields and values the data was built from (imports)."""
+                     archived: bool, created_at: datetime, creator_id: int,
+                     key: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The same rows from the plain fields and values the data was built from (imports,
+    which know each name's ``key`` already)."""
     name = str(fields.get("name") or "")
     sample = {
-        "sample_id": sample_id, "name_key": name_key(name), "name": name,
+        "sample_id": sample_id, "name_key": name_key(name) if key is None else key,
+        "name": name,
         "material_type": _clip(fields.get("material_type"), 200),
         "sector": fields.get("sector"),
         "classification": _clip(fields.get("classification"), 20),
@@ -97,14 +100,21 @@ def generation(db: Session) -> int:
     return db.scalar(select(IndexGeneration.generation).where(IndexGeneration.id == 1)) or 0
 
 
-def write_index(db: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
-    """Insert index rows of samples that have none yet, in two bulk statements."""
+IndexRows = list[tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def index_table_rows(rows: IndexRows) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Rows of :func:`index_rows` per table, in the order they must be written."""
+    return [(SampleIndex.__table__, [sample for sample, _ in rows]),
+            (IsotopeValue.__table__, [value for _, values in rows for value in values])]
+
+
+def write_index(db: Session, rows: IndexRows) -> None:
+    """Insert index rows of samples that have none yet."""
     if not rows:
         return
-    db.execute(insert(SampleIndex.__table__), [sample for sample, _ in rows])
-    values = [value for _, sample_values in rows for value in sample_values]
-    if values:
-        db.execute(insert(IsotopeValue.__table__), values)
+    for table, table_rows in index_table_rows(rows):
+        insert_rows(db, table, table_rows)
     bump_generation(db)
 
 

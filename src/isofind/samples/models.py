@@ -58,10 +58,9 @@ class IsotopeValue(Base):
         Index("ix_isotope_values_quantity", "quantity", "sample_id"),
     )
 
-    sample_id: Mapped[int] = mapped_column(
-        ForeignKey("sample_index.sample_id", ondelete="CASCADE"), primary_key=True,
-        autoincrement=False,
-    )
+    # No foreign key: written and dropped with its sample_index row (index.py), and checking
+    # a key per value cost PostgreSQL more than storing the value (migration 0007).
+    sample_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     isotope_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     element: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[str] = mapped_column(String(40))  # canonical ratio or delta

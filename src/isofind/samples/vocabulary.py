@@ -17,6 +17,8 @@ from isofind.reference.elements.predefined import PREDEFINED_ELEMENTS
 
 def fold(text: str) -> str:
     """Lower-case `text`, drop accents and collapse whitespace: `  Sédiment ` → `sediment`."""
+    if text.isascii():  # nothing to decompose: most names, and imports fold every one
+        return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.casefold().split())

@@ -1,0 +1,155 @@
+"""Inserting many plain rows at the driver's speed, for imports.
+
+SQLAlchemy's executemany processes every parameter of every row in Python; for the 500,000
+rows of a 100,000-sample import that cost more than the database itself (profile, issue 4).
+Here PostgreSQL receives the rows through ``COPY … FROM STDIN`` and SQLite through its
+driver's ``executemany``, inside the session's transaction. Only columns whose type needs a
+conversion for the driver (dates on SQLite) go through SQLAlchemy's bind processor; JSON
+columns take text already encoded.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Dialect, Table, func, select
+from sqlalchemy.orm import Session
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """The session's own driver connection (its transaction), and its dialect."""
+
+    driver: Any
+    dialect: Dialect
+
+    @classmethod
+    def of(cls, db: Session) -> _Connection:
+        return cls(db.connection().connection.driver_connection, db.get_bind().dialect)
+
+
+def _date_processors(dialect: Dialect, table: Table,
+                     columns: Sequence[str]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Converters of the date columns, the only values the drivers cannot take as they are
+    (SQLite stores SQLAlchemy's own text form); memoised, as a bulk write has one timestamp."""
+    found = []
+    for position, name in enumerate(columns):
+        column_type = table.c[name].type
+        if not isinstance(column_type, (DateTime, Date)):
+            continue
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            found.append((position, cache(processor)))
+    return found
+
+
+def _driver_rows(dialect: Dialect, table: Table, columns: Sequence[str],
+                 rows: Rows) -> Iterable[tuple[Any, ...]]:
+    pick = itemgetter(*columns)
+    processors = _date_processors(dialect, table, columns)
+    if len(columns) == 1:
+        return ((pick(row),) for row in rows)
+    if not processors:
+        return (pick(row) for row in rows)
+    return (_processed(pick(row), processors) for row in rows)
+
+
+def _processed(values: tuple[Any, ...],
+               processors: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    cells = list(values)
+    for position, processor in processors:
+        cells[position] = processor(cells[position])
+    return tuple(cells)
+
+
+def _write(connection: _Connection, table: Table, rows: Rows) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    tuples = _driver_rows(connection.dialect, table, columns, rows)
+    if connection.dialect.name == "postgresql":
+        with connection.driver.cursor() as cursor, cursor.copy(
+                f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for values in tuples:
+                copy.write_row(values)
+        return
+    marks = ", ".join("?" for _ in columns)
+    connection.driver.executemany(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', tuples)
+
+
+def insert_rows(db: Session, table: Table, rows: Rows) -> None:
+    """Insert ``rows`` (dictionaries with the same keys: column names) into ``table``.
+
+    Values are what the driver takes, and JSON columns take text already encoded with
+    :func:`isofind.db.encode_json`. Column defaults do not apply; give every column that
+    needs a value.
+    """
+    _write(_Connection.of(db), table, rows)
+
+
+class BackgroundInserts:
+    """:func:`insert_rows` on a thread of its own, in order, while the caller builds the next
+    rows: the drivers let go of the GIL while the database works (SQLite's engine, the round
+    trips to PostgreSQL), so on two cores building and storing overlap.
+
+    Until the block ends the caller must not use the session: the thread is using its
+    connection. The first error raised by a write is raised again when the block ends.
+    """
+
+    def __init__(self, db: Session, depth: int = 2) -> None:
+        self._connection = _Connection.of(db)
+        self._batches: queue.Queue[tuple[Table, Rows] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._abandoned = False  # the caller failed: its transaction is lost, stop writing
+        self._thread = threading.Thread(target=self._run, name="bulk-inserts", daemon=True)
+
+    def _run(self) -> None:
+        while (batch := self._batches.get()) is not None:
+            if self._error is None and not self._abandoned:
+                try:
+                    _write(self._connection, *batch)
+                except BaseException as error:  # handed over to the caller's thread
+                    self._error = error
+
+    def insert(self, table: Table, rows: Rows) -> None:
+        if self._error is not None:
+            raise self._error
+        self._batches.put((table, rows))
+
+    def __enter__(self) -> BackgroundInserts:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._abandoned = kind is not None
+        self._batches.put(None)
+        self._thread.join()
+        if self._error is not None and kind is None:
+            raise self._error
+
+
+def reserve_ids(db: Session, table: Table, count: int) -> list[int]:
+    """``count`` new values of ``table``'s integer primary key ``id``, for :func:`insert_rows`.
+
+    PostgreSQL draws them from the column's sequence. SQLite continues after the highest id,
+    as it would itself: the write transaction holds the database lock, so nobody else can
+    take them meanwhile.
+    """
+    if count <= 0:
+        return []
+    if db.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return list(db.scalars(select(func.nextval(sequence))
+                               .select_from(func.generate_series(1, count))))
+    highest = db.scalar(select(func.max(table.c.id))) or 0
+    return list(range(highest + 1, highest + count + 1))

@@ -1,0 +1,60 @@
+"""The object data of an isotope sample, written as JSON text in one place."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from isofind.objects.schema_language import InMemoryReferences, validate_data
+from isofind.samples.action import isotope_sample_schema, object_data, object_data_json
+
+
+def quantity(magnitude: float, units: str = "1",
+             dimensionality: str = "dimensionless") -> dict[str, object]:
+    return {"_type": "quantity", "magnitude": magnitude, "magnitude_in_base_units": magnitude,
+            "units": units, "dimensionality": dimensionality}
+
+
+def text(value: str) -> dict[str, object]:
+    return {"_type": "text", "text": value}
+
+
+FIELDS = {"name": 'Galène "B" \\ 1', "material_type": "galena", "latitude": 45.5,
+          "altitude": 1200, "description": "x" * 300, "project": None}
+VALUES = [{"isotope_id": 1, "element": "Pb", "ratio": "206Pb/204Pb", "value": 18.0213,
+           "uncertainty": 0.0009, "standard": "NIST SRM 981", "method": None},
+          {"ratio": "δ65Cu", "isotope_id": 2, "element": "Cu", "value": -0.12}]
+
+
+def test_the_document_is_the_schema_language_form_in_schema_order() -> None:
+    document = object_data_json(FIELDS, VALUES, archived=True, next_isotope_id=3)
+    assert json.loads(document) == {
+        "name": text('Galène "B" \\ 1'),
+        "material_type": text("galena"),
+        "description": text("x" * 300),
+        "latitude": quantity(45.5),
+        "altitude": quantity(1200.0, "m", "[length]"),
+        "archived": {"_type": "bool", "value": True},
+        "isotope_data": [
+            {"isotope_id": quantity(1.0), "value": quantity(18.0213),
+             "uncertainty": quantity(0.0009), "element": text("Pb"),
+             "ratio": text("206Pb/204Pb"), "standard": text("NIST SRM 981")},
+            {"isotope_id": quantity(2.0), "value": quantity(-0.12), "element": text("Cu"),
+             "ratio": text("δ65Cu")},
+        ],
+        "next_isotope_id": quantity(3.0),
+    }
+    # Keys follow the schema's propertyOrder, whatever order the values came in.
+    assert list(json.loads(document)["isotope_data"][1]) == [
+        "isotope_id", "value", "element", "ratio"]
+    assert object_data(FIELDS, VALUES, archived=True, next_isotope_id=3) == json.loads(document)
+    validate_data(json.loads(document), isotope_sample_schema(), InMemoryReferences())
+
+
+def test_numbers_round_trip_exactly_and_non_finite_ones_stay_readable() -> None:
+    values = [{"isotope_id": 1, "element": "Pb", "ratio": "208Pb/206Pb",
+               "value": 2.0838123456789012, "uncertainty": float("nan")}]
+    data = object_data({"name": "n"}, values, archived=False, next_isotope_id=2)
+    item = data["isotope_data"][0]
+    assert item["value"]["magnitude"] == 2.0838123456789012
+    assert math.isnan(item["uncertainty"]["magnitude"])

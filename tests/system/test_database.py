@@ -1,0 +1,149 @@
+"""The unit of work: PostgreSQL reads skip BEGIN and COMMIT until they write, and pooled
+connections are pinged only after sitting idle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Select, create_engine, delete, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from isofind import db as isofind_db
+from isofind.db import Database
+from isofind.identity.models import LoginThrottle, User
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def pg_database(backend: str, database: Database) -> Database:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    return database
+
+
+def _status(db: Session) -> TransactionStatus:
+    return db.connection().connection.dbapi_connection.info.transaction_status
+
+
+def _throttled(database: Database, username: str) -> bool:
+    with database.session(write=False) as db:
+        return db.get(LoginThrottle, username) is not None
+
+
+def test_a_session_that_never_connected_closes_at_once(database: Database) -> None:
+    for write in (False, True):
+        assert database.close_if_idle(database.open(write=write))
+
+
+def test_a_session_that_read_on_sqlite_ends_in_a_transaction(
+    backend: str, database: Database
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    session = database.open(write=False)
+    session.execute(select(User.id)).all()
+    assert not database.close_if_idle(session)
+    database.end(session)
+
+
+def test_reads_run_outside_a_transaction(pg_database: Database) -> None:
+    session = pg_database.open(write=False)
+    session.execute(select(User.id)).all()
+    assert _status(session) == TransactionStatus.IDLE
+    assert pg_database.close_if_idle(session)
+
+
+def test_writes_run_in_a_transaction(pg_database: Database) -> None:
+    session = pg_database.open(write=True)
+    session.execute(select(User.id)).all()
+    assert _status(session) == TransactionStatus.INTRANS
+    assert not pg_database.close_if_idle(session)
+    pg_database.end(session)
+
+
+def test_a_write_in_a_read_session_opens_a_transaction(pg_database: Database) -> None:
+    with pytest.raises(RuntimeError), pg_database.session(write=False) as db:
+        db.execute(select(User.id)).all()
+        db.add(LoginThrottle(username="read-then-write", failures=1))
+        db.flush()
+        assert _status(db) == TransactionStatus.INTRANS
+        assert not pg_database.close_if_idle(db)
+        raise RuntimeError("the request failed after writing")
+    assert not _throttled(pg_database, "read-then-write")
+
+    with pg_database.session(write=False) as db:
+        db.add(LoginThrottle(username="read-then-write", failures=1))
+    assert _throttled(pg_database, "read-then-write")
+    with pg_database.session(write=True) as db:
+        db.execute(delete(LoginThrottle).where(LoginThrottle.username == "read-then-write"))
+
+
+@pytest.mark.parametrize("locking", [
+    select(User.id).with_for_update(),
+    select(User.id).with_for_update(read=True),
+    select(func.pg_advisory_xact_lock(7)),
+], ids=["for update", "for share", "advisory lock"])
+def test_a_locking_read_opens_a_transaction(pg_database: Database,
+                                            locking: Select[Any]) -> None:
+    with pg_database.session(write=False) as db:
+        db.execute(locking).all()
+        assert _status(db) == TransactionStatus.INTRANS
+
+
+def test_a_streamed_read_opens_a_transaction(database: Database) -> None:
+    with database.session(write=False) as db:
+        streamed = db.scalars(select(User.id).execution_options(yield_per=1))
+        assert list(streamed) == list(db.scalars(select(User.id)))
+
+
+def test_a_write_session_after_a_read_one_is_transactional(pg_database: Database) -> None:
+    # Both take the pool's one connection; the read left it in autocommit.
+    with pg_database.session(write=False) as db:
+        db.execute(select(User.id)).all()
+    with pg_database.session(write=True) as db:
+        db.execute(select(User.id)).all()
+        assert _status(db) == TransactionStatus.INTRANS
+
+
+def _backend_pid(database: Database) -> int:
+    with database.session(write=False) as db:
+        return int(db.scalar(select(func.pg_backend_pid())))
+
+
+def _terminate(database_url: str, pid: int) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(select(func.pg_terminate_backend(pid)))
+    engine.dispose()
+
+
+def test_a_connection_cut_while_idle_is_replaced_unseen(
+    pg_database: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(isofind_db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    cut = _backend_pid(pg_database)
+    _terminate(database_url, cut)
+    assert _backend_pid(pg_database) != cut
+
+
+def test_a_connection_cut_right_after_use_fails_one_request_only(
+    pg_database: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trade-off of pinging idle connections only: the server going away within that
+    # moment costs the next request, and the pool is renewed for the ones after it.
+    monkeypatch.setattr(isofind_db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    cut = _backend_pid(pg_database)
+    _terminate(database_url, cut)
+    with pytest.raises(OperationalError):
+        _backend_pid(pg_database)
+    assert _backend_pid(pg_database) != cut
