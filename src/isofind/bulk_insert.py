@@ -77,6 +77,8 @@ def _write(connection: _Connection, table: Table, rows: Rows) -> None:
     names = ", ".join(f'"{name}"' for name in columns)
     tuples = _driver_rows(connection.dialect, table, columns, rows)
     if connection.dialect.name == "postgresql":
+        if connection.driver.autocommit:  # a read session: each COPY would commit alone
+            raise RuntimeError("bulk inserts need a write session's transaction")
         with connection.driver.cursor() as cursor, cursor.copy(
                 f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for values in tuples:
