@@ -13,7 +13,6 @@ from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from isofind.config import Settings
 from isofind.errors import Forbidden, Unauthorized
 from isofind.identity import service
 from isofind.identity.models import LoginSession, Role, User
@@ -56,10 +55,6 @@ async def _in_worker_thread(end: Callable[[Session, BaseException | None], None]
 
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def client_address(request: Request) -> str | None:
