@@ -6,7 +6,14 @@ import json
 import math
 
 from isofind.objects.schema_language import InMemoryReferences, validate_data
-from isofind.samples.action import isotope_sample_schema, object_data, object_data_json
+from isofind.samples.action import (
+    ISOTOPE_FIELDS,
+    isotope_sample_schema,
+    isotope_values,
+    object_data,
+    object_data_json,
+    plain,
+)
 
 
 def quantity(magnitude: float, units: str = "1",
@@ -58,3 +65,29 @@ def test_numbers_round_trip_exactly_and_non_finite_ones_stay_readable() -> None:
     item = data["isotope_data"][0]
     assert item["value"]["magnitude"] == 2.0838123456789012
     assert math.isnan(item["uncertainty"]["magnitude"])
+
+
+def test_plain_values_of_every_stored_form() -> None:
+    assert plain(text("galena")) == "galena"
+    assert plain({"_type": "text", "text": {"de": "Bleiglanz", "en": "galena"}}) == "galena"
+    assert plain({"_type": "text", "text": {"fr": "galène"}}) == "galène"
+    assert plain(quantity(18.0213)) == 18.0213
+    # A magnitude given only in base units (SampleDB accepts either) is still read.
+    assert plain({"_type": "quantity", "magnitude_in_base_units": 1200,
+                  "units": "m", "dimensionality": "[length]"}) == 1200.0
+    assert plain({"_type": "quantity", "magnitude": None, "units": "1"}) is None
+    assert plain({"_type": "bool", "value": True}) is True
+    assert plain({"_type": "user", "user_id": 1}) is None
+    assert plain(None) is None
+
+
+def test_isotope_values_read_back_in_schema_order_with_absent_fields_none() -> None:
+    document = object_data(FIELDS, VALUES, archived=False, next_isotope_id=3)
+    document["isotope_data"][0]["unknown_property"] = text("ignored")
+    values = isotope_values(document)
+    assert [list(value) for value in values] == [list(ISOTOPE_FIELDS)] * 2
+    assert values[0] == {**dict.fromkeys(ISOTOPE_FIELDS), "isotope_id": 1, "element": "Pb",
+                         "ratio": "206Pb/204Pb", "value": 18.0213, "uncertainty": 0.0009,
+                         "standard": "NIST SRM 981"}
+    assert type(values[0]["isotope_id"]) is int
+    assert values[1]["ratio"] == "δ65Cu" and values[1]["value"] == -0.12

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
 
 from isofind import __version__
-from isofind.app import create_app
+from isofind.app import add_routes, create_app
 
 ADMIN = ("admin", "admin-password")
 
@@ -100,3 +104,23 @@ def test_nul_bytes_are_bad_input_not_server_errors(multi_client: TestClient) -> 
     assert profile.status_code == 422
     assert profile.json()["detail"][0]["loc"] == ["body", "display_name"]
     assert "NUL" in profile.json()["detail"][0]["msg"]
+
+
+def test_every_route_is_served_from_the_app_route_list(app: FastAPI) -> None:
+    # An included router is matched through a per-route view, twice per request (issue 4).
+    assert all(isinstance(route, (APIRoute, Route, Mount)) for route in app.routes)
+    paths = {route.path for route in app.routes if isinstance(route, APIRoute)}
+    assert {"/api/samples/{sample_id}", "/api/v1/objects/{object_id}/versions/{version_id}",
+            "/api/v2/publications", "/analyze/manual"} <= paths
+
+
+def test_add_routes_refuses_a_router_that_includes_another() -> None:
+    outer, inner = APIRouter(), APIRouter()
+
+    @inner.get("/inner")
+    def inner_route() -> dict[str, str]:
+        return {}
+
+    outer.include_router(inner)
+    with pytest.raises(TypeError, match="nested routers"):
+        add_routes(FastAPI(), [outer])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -143,7 +143,11 @@ def current_principal(request: Request, db: Db) -> Principal:
     return Principal(service.local_owner(db), "local_owner")
 
 
-def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+# Dependencies that only read what another one resolved are async: FastAPI runs a sync one
+# on a worker thread, and each such round trip cost more than the whole check (issue 3).
+
+
+async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
     return principal.user
 
 
@@ -155,12 +159,12 @@ def v1_principal(request: Request, db: Db) -> Principal:
     return principal
 
 
-def v1_user(principal: Annotated[Principal, Depends(v1_principal)]) -> User:
+async def v1_user(principal: Annotated[Principal, Depends(v1_principal)]) -> User:
     return principal.user
 
 
-def require_role(role: Role) -> Callable[[User], User]:
-    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+def require_role(role: Role) -> Callable[[User], Awaitable[User]]:
+    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role < role:
             raise Forbidden(f"This action requires the {role.label} role")
         return user

@@ -155,14 +155,19 @@ def create_user(
     return user
 
 
+# Built once: SQLAlchemy memoises a statement's cache key on the statement object, and
+# single-user mode runs this on every request (issue 4).
+_FIRST_ACTIVE_ADMIN = (
+    select(User)
+    .where(User.role == int(Role.ADMIN), User.is_active.is_(True), User.is_deleted.is_(False))
+    .order_by(User.id)
+    .limit(1)
+)
+
+
 def local_owner(db: Session) -> User:
     """The account single-user mode acts as: the first active admin."""
-    owner = db.scalar(
-        select(User)
-        .where(User.role == int(Role.ADMIN), User.is_active.is_(True), User.is_deleted.is_(False))
-        .order_by(User.id)
-        .limit(1)
-    )
+    owner = db.scalar(_FIRST_ACTIVE_ADMIN)
     if owner is None:
         raise Unauthorized("no administrator exists yet: run 'isofind init'")
     return owner

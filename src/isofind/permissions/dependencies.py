@@ -10,7 +10,7 @@ from isofind.identity.dependencies import CurrentUser
 from isofind.permissions.service import Viewer
 
 
-def current_viewer(user: CurrentUser) -> Viewer:
+async def current_viewer(user: CurrentUser) -> Viewer:
     return Viewer(user)
 
 

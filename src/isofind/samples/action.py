@@ -199,6 +199,20 @@ def object_data(fields: dict[str, Any], isotopes: list[dict[str, Any]], *, archi
 
 def plain(value: Any) -> Any:
     """The plain Python value of a schema-language value (text in English if translated)."""
+    if type(value) is dict:  # the two common forms first: a list view converts thousands
+        kind = value.get("_type")
+        if kind == "quantity":
+            magnitude = value.get("magnitude")
+            if magnitude is not None:
+                return float(magnitude)
+        elif kind == "text":
+            text = value.get("text")
+            if type(text) is str:
+                return text
+    return _plain_in_full(value)
+
+
+def _plain_in_full(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     kind = value.get("_type")
@@ -220,8 +234,12 @@ def sample_fields(data: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(data.get(name)) for name in SAMPLE_FIELDS}
 
 
+_ISOTOPE_FIELD_NAMES = frozenset(ISOTOPE_FIELDS)
+
+
 def isotope_values(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Plain isotope values of object data; ``isotope_id`` as an int."""
+    """Plain isotope values of object data, every field present in schema order (absent ones
+    None); ``isotope_id`` as an int."""
     items = data.get("isotope_data")
     if not isinstance(items, list):
         return []
@@ -229,7 +247,12 @@ def isotope_values(data: dict[str, Any]) -> list[dict[str, Any]]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        plain_item = {name: plain(item.get(name)) for name in ISOTOPE_FIELDS}
+        # Only the fields an item holds need converting: a list of 100 samples has 15,000
+        # fields, two thirds of them absent (issue 4).
+        plain_item = dict.fromkeys(ISOTOPE_FIELDS)
+        for name, value in item.items():
+            if name in _ISOTOPE_FIELD_NAMES:
+                plain_item[name] = plain(value)
         if plain_item["isotope_id"] is not None:
             plain_item["isotope_id"] = int(plain_item["isotope_id"])
         values.append(plain_item)

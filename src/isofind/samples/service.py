@@ -25,7 +25,6 @@ from isofind.permissions.service import Viewer
 from isofind.reference.elements.service import custom_symbols
 from isofind.samples.access import require_sample
 from isofind.samples.action import (
-    ISOTOPE_FIELDS,
     ISOTOPE_SAMPLE_ACTION_ID,
     is_archived,
     isotope_values,
@@ -45,10 +44,11 @@ SortOrder = Literal["asc", "desc"]
 # --- views ---------------------------------------------------------------------------------
 
 
-def isotope_view(value: dict[str, Any]) -> dict[str, Any]:
-    view = {name: value.get(name) for name in ISOTOPE_FIELDS}
-    view["is_normalized"] = value.get("normalized_value") is not None
-    return view
+def isotope_views(data: dict[str, Any]) -> list[dict[str, Any]]:
+    views = isotope_values(data)  # fresh dictionaries with exactly the view's fields
+    for view in views:
+        view["is_normalized"] = view["normalized_value"] is not None
+    return views
 
 
 def sample_view(sample_id: int, data: dict[str, Any], *, version_id: int,
@@ -58,7 +58,7 @@ def sample_view(sample_id: int, data: dict[str, Any], *, version_id: int,
         "archived": is_archived(data), "version_id": version_id,
         "created_at": iso_timestamp(created_at), "updated_at": iso_timestamp(updated_at),
         "creator_id": creator_id,
-        "isotope_data": [isotope_view(value) for value in isotope_values(data)],
+        "isotope_data": isotope_views(data),
     }
 
 
