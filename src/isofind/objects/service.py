@@ -64,6 +64,28 @@ def on_version_written(listener: VersionListener) -> VersionListener:
     return listener
 
 
+DataCheck = Callable[[Session, dict[str, Any], dict[str, Any] | None], None]
+_data_checks: dict[int, list[DataCheck]] = {}
+
+
+def on_version_validating(action_id: int) -> Callable[[DataCheck], DataCheck]:
+    """Register a check of the data of every new version of the objects of ``action_id``.
+
+    It runs once the schema has accepted (and completed) the data, before anything is
+    written, with the data and the previous version's data (None for a new object). It
+    refuses by raising :class:`~isofind.objects.schema_language.DataValidationError`, answered
+    as the schema's own errors are (400, naming the path). A room holds its objects to rules
+    the schema language cannot say this way, whichever API writes them.
+    """
+    def register(check: DataCheck) -> DataCheck:
+        checks = _data_checks.setdefault(action_id, [])
+        if check not in checks:
+            checks.append(check)
+        return check
+
+    return register
+
+
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -276,16 +298,19 @@ def action_for_new_object(db: Session, user: User, action_id: object) -> Action:
 
 
 def _validated(db: Session, viewer: Viewer, data: object, schema: dict[str, Any],
-               digest: str, object_id: int | None) -> dict[str, Any]:
+               digest: str, action_id: int, previous: ObjectRecord | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("data must be a JSON object")
     checked = copy.deepcopy(data)  # validation completes quantities in place
+    object_id = None if previous is None else previous.id
     try:
         validate_data(checked, schema, DatabaseReferences(db, viewer), object_id=object_id,
                       schema_is_valid=schema_store.known_valid(digest))
+        schema_store.note_valid(digest)  # validate_data raised SchemaError for an invalid one
+        for check in _data_checks.get(action_id, ()):
+            check(db, checked, None if previous is None else previous.data)
     except SchemaLanguageError as exc:
         raise BadRequest(f"invalid data: {exc}") from None
-    schema_store.note_valid(digest)  # validate_data raised SchemaError for an invalid one
     return checked
 
 
@@ -342,7 +367,7 @@ def create_object(
     if schema is not None and schema != action.schema:
         raise BadRequest("schema must be equal to the action's schema")
     digest = schema_digest(action.schema)
-    checked = _validated(db, viewer, data, action.schema, digest, None)
+    checked = _validated(db, viewer, data, action.schema, digest, action.id, None)
     store_schema(db, action.schema, digest)
     now = utcnow()
     record = ObjectRecord(action_id=action.id, version_id=0, schema_digest=digest, data=checked,
@@ -393,7 +418,7 @@ def add_version(
         new_data = resolve_new_data(record.data, data=data, data_diff=data_diff)
     except DiffError as exc:
         raise BadRequest(f"invalid data_diff: {exc}") from None
-    checked = _validated(db, viewer, new_data, schema, digest, object_id)
+    checked = _validated(db, viewer, new_data, schema, digest, record.action_id, record)
     if digest != record.schema_digest:
         store_schema(db, schema, digest)
     _keep_previous_version(db, record)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from isofind.bulk_insert import insert_rows
 from isofind.objects.models import ObjectRecord
 from isofind.objects.service import on_version_written
+from isofind.samples import object_rules  # noqa: F401  registers the sample rules too
 from isofind.samples.action import (
     ISOTOPE_SAMPLE_ACTION_ID,
     is_archived,
