@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from isofind.identity.models import User
+from isofind.objects.json_codec import JSON_OBJECTS
 from isofind.objects.schema_language import InMemoryReferences, validate_data
 from isofind.permissions.models import Level
 from isofind.samples import service
@@ -122,6 +123,43 @@ def test_list_order_limit_and_unknown_ids(client: TestClient) -> None:
     assert client.get("/api/samples?sort=sideways").status_code == 422
     missing = client.get("/api/samples/999")
     assert (missing.status_code, missing.json()) == (404, {"detail": "sample 999 not found"})
+
+
+def test_the_list_body_is_the_json_of_the_views_cold_and_warm(client: TestClient,
+                                                              app: FastAPI) -> None:
+    ids = [create(client, {**LOIRE, "name": f"Loire {i}"})["id"] for i in range(3)]
+    with app.state.database.session(write=False) as db:
+        owner = service.Viewer(db.scalar(sa.select(User).where(User.id == 1)))
+        expected = JSON_OBJECTS.dump_json(service.list_samples(db, owner))
+
+    cold, warm = client.get("/api/samples"), client.get("/api/samples")
+    assert cold.content == warm.content == expected
+    assert cold.headers["content-type"] == "application/json"
+    assert [s["id"] for s in warm.json()] == ids[::-1]
+    assert warm.json()[0]["isotope_data"][1]["uncertainty"] == pytest.approx(0.0006, abs=1e-12)
+
+
+def test_the_list_shows_the_current_version_of_each_sample(client: TestClient) -> None:
+    sid = create(client)["id"]
+    assert client.get("/api/samples").json()[0]["version_id"] == 0
+    assert client.patch(f"/api/samples/{sid}", json={"project": "Loire aval"}).status_code == 200
+
+    listed = client.get("/api/samples").json()
+    assert [(s["id"], s["version_id"], s["project"]) for s in listed] == [(sid, 1, "Loire aval")]
+
+
+def test_a_new_sample_given_the_id_of_a_purged_one_is_listed_as_itself(
+        client: TestClient, app: FastAPI) -> None:
+    purged = create(client, {**LOIRE, "name": "Purged"})["id"]
+    assert [s["name"] for s in client.get("/api/samples").json()] == ["Purged"]
+    with app.state.database.session(write=True) as db:
+        admin = db.get(User, 1)
+        service.delete_sample(db, service.Viewer(admin), purged)
+        service.purge_sample(db, admin, purged)
+
+    fresh = create(client, {**LOIRE, "name": "Fresh"})["id"]  # SQLite takes the id again
+    listed = client.get("/api/samples").json()
+    assert [(s["id"], s["name"]) for s in listed] == [(fresh, "Fresh")]
 
 
 def test_put_replaces_keeping_ids_of_identical_values_and_never_reusing_ids(
@@ -307,6 +345,7 @@ def test_multi_user_samples_follow_object_permissions(
         sid = create(as_alice)["id"]
         assert as_alice.get(f"/api/samples/{sid}").json()["creator_id"] == alice
 
+        assert [s["id"] for s in as_alice.get("/api/samples").json()] == [sid]  # view cached
         assert as_bob.get(f"/api/samples/{sid}").status_code == 404
         assert as_bob.get("/api/samples").json() == []
         assert as_bob.get("/api/samples/stats").json()["total_samples"] == 0

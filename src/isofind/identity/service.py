@@ -10,8 +10,6 @@ import hashlib
 import hmac
 import math
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -32,6 +30,7 @@ from isofind.identity.models import (
     Role,
     User,
 )
+from isofind.recent import Recent
 from isofind.timeutil import utcnow
 
 INVALID_CREDENTIALS = "Invalid username or password"
@@ -49,29 +48,17 @@ class BasicAuthCache:
 
     def __init__(self, capacity: int = 4096) -> None:
         self._key = secrets.token_bytes(32)
-        self._entries: OrderedDict[bytes, tuple[int, int]] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
+        self._entries: Recent[bytes, tuple[int, int]] = Recent(capacity)
 
     def _fingerprint(self, username: str, password: str) -> bytes:
         message = username.encode() + b"\x00" + password.encode()
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def get(self, username: str, password: str) -> tuple[int, int] | None:
-        key = self._fingerprint(username, password)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+        return self._entries.get(self._fingerprint(username, password))
 
     def put(self, username: str, password: str, user_id: int, stamp: int) -> None:
-        key = self._fingerprint(username, password)
-        with self._lock:
-            self._entries[key] = (user_id, stamp)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+        self._entries.put(self._fingerprint(username, password), (user_id, stamp))
 
 
 @dataclass

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import Text, cast, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,9 +21,7 @@ from sqlalchemy.orm import Session
 
 from isofind.objects.json_codec import JSON_OBJECT, decode_json
 from isofind.objects.models import ObjectSchema
-
-K = TypeVar("K")
-V = TypeVar("V")
+from isofind.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -57,32 +53,9 @@ def store_schema(db: Session, schema: Mapping[str, Any], digest: str | None = No
     return digest
 
 
-class _Recent(Generic[K, V]):
-    """The most recently used entries, safe to share between request threads."""
-
-    def __init__(self, capacity: int) -> None:
-        self._entries: OrderedDict[K, V] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: K, entry: V) -> None:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
-
-
 # Keyed by dialect too: PostgreSQL returns the keys of a JSONB document in its own order.
-_read: _Recent[tuple[str, str], StoredSchema] = _Recent(256)
-_valid: _Recent[str, bool] = _Recent(1024)
+_read: Recent[tuple[str, str], StoredSchema] = Recent(256)
+_valid: Recent[str, bool] = Recent(1024)
 
 
 def known_valid(digest: str) -> bool:

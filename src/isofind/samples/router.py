@@ -16,17 +16,19 @@ from isofind.samples.schemas import NormalizeIn, PurificationYieldIn, SampleIn, 
 
 router = APIRouter(tags=["samples"])
 
-@router.get("/api/samples")
+@router.get("/api/samples", response_class=Response, responses={200: {"content": {
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
 def list_samples(
     viewer: CurrentViewer, db: Db,
     limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     sort: Annotated[Literal["asc", "desc"], Query()] = "desc",
     include_archived: Annotated[bool, Query(description="Extension: archived samples too.")]
     = False,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Samples with their isotopic data, newest first (``sort=asc``: oldest first)."""
-    return service.list_samples(db, viewer, limit=limit, sort=sort,
-                                include_archived=include_archived)
+    return Response(service.list_samples_json(db, viewer, limit=limit, sort=sort,
+                                              include_archived=include_archived),
+                    media_type="application/json")
 
 
 @router.get("/api/samples/isotopic-data")
