@@ -138,7 +138,13 @@ def test_fast_list_encoding_matches_the_generic_serializer() -> None:
     ]
     expected = JSON_OBJECTS.dump_json([version_row_json(row, schemas) for row in rows])
     assert version_rows_json_bytes(rows, schemas) == expected
+    assert version_rows_json_bytes(rows, schemas) == expected  # documents encoded before
     assert version_rows_json_bytes([], schemas) == b"[]"
+    # The encoded documents are kept by text: another text of the same object is its own.
+    changed = [(3, 3, 1, 7, "2026-01-02 03:04:05", "a", '{"x": NaN, "y": "NaN"}')]
+    assert version_rows_json_bytes(changed, schemas) == JSON_OBJECTS.dump_json(
+        [version_row_json(changed[0], schemas)])
+    assert b'"data":{"x":null,"y":"NaN"}' in version_rows_json_bytes(changed, schemas)
     for row in rows:
         single = JSON_OBJECT.dump_json(version_row_json(row, schemas))
         assert version_row_json_bytes(row, schemas) == single
