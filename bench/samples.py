@@ -4,10 +4,10 @@ Runs IsoFind (single-user mode) in a uvicorn subprocess on loopback against SQLi
 temporary directory and, when ISOFIND_BENCH_DATABASE_URL names an empty PostgreSQL database,
 against PostgreSQL too. Lines: import of GlobaLID (4,623 rows), import of a generated CSV of
 100,000 rows (one sample per row, six Pb ratios with 2σ), the CSV export of every sample, and
-the medians of ``GET /api/samples?limit=100`` and ``GET /api/samples/{id}``. Baselines
-measured in the same run: parsing the same files in-process (no database) and a bare FastAPI
-endpoint. Goals of issue 4: 100,000 rows imported in under 20 s, exported in under 5 s, list
-and get under 20 ms.
+the medians of ``GET /api/samples?limit=100`` (and its first call, which decodes the
+documents) and ``GET /api/samples/{id}``. Baselines measured in the same run: parsing the same
+files in-process (no database) and a bare FastAPI endpoint. Goals of issue 4: 100,000 rows
+imported in under 20 s, exported in under 5 s, list and get under 20 ms.
 """
 
 from __future__ import annotations
@@ -91,6 +91,9 @@ def run(label: str, env: dict[str, str], generated: bytes) -> None:
             export_bytes = len(client.get("/api/samples/export").content)
 
         t_export = timed(export)
+        # The first list decodes the documents; later ones reuse the views' JSON (issue 4).
+        first_list_ms = 1000 * timed(
+            lambda: client.get("/api/samples", params={"limit": 100}).raise_for_status())
         list_ms = median_ms(
             lambda: client.get("/api/samples", params={"limit": 100}).raise_for_status(), 30)
         ids = [s["id"] for s in client.get("/api/samples", params={"limit": 1000}).json()]
@@ -105,6 +108,8 @@ def run(label: str, env: dict[str, str], generated: bytes) -> None:
     print(f"  export CSV of every sample       {t_export:7.2f} s  "
           f"{export_bytes / 1e6:6.1f} MB        (goal < 5 s)")
     print(f"  GET /api/samples?limit=100       {list_ms:7.2f} ms                 (goal < 20 ms)")
+    print(f"    of which the first call        {first_list_ms:7.2f} ms                 "
+          "(documents decoded)")
     print(f"  GET /api/samples/{{id}}            {get_ms:7.2f} ms                 (goal < 20 ms)")
 
 
