@@ -258,7 +258,10 @@ def _random_value(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.4:
         fields["uncertainty_type_declared"] = rng.choice(_LABELS)
         fields["uncertainty_declared"] = _maybe(rng, lambda: abs(_float(rng)))
-    return value(element, quantity, _float(rng), uncertainty, **fields)
+    number = _float(rng)
+    if not quantity.startswith("δ"):  # a ratio is positive: the smallest one stands for 0
+        number = abs(number) or 5e-324
+    return value(element, quantity, number, uncertainty, **fields)
 
 
 def _random_sample(rng: random.Random, sample_id: int) -> dict[str, Any]:
@@ -454,6 +457,7 @@ def test_every_bad_value_is_reported_with_its_path() -> None:
         raw_sample("1", "Bad", isotope_record(element="Sr", system="206Pb/204Pb", ratio=18.0),
                    isotope_record(system="foo", ratio=1.0),
                    isotope_record(element="Pb", ratio=2.0),
+                   isotope_record(element="Pb", system="206Pb/204Pb", ratio=-18.0),
                    latitude="north", longitude=200, classification="témoin",
                    collection_date="yesterday"),
         raw_sample("1", " "),
@@ -469,6 +473,7 @@ def test_every_bad_value_is_reported_with_its_path() -> None:
         "samples[0].isotope_data[0].element": "206Pb/204Pb is not a quantity of Sr",
         "samples[0].isotope_data[1].system": "'foo' is not an isotope ratio (206Pb/204Pb)",
         "samples[0].isotope_data[2].system": "a ratio value needs its system",
+        "samples[0].isotope_data[3].ratio": "an isotope ratio must be positive",
         "samples[0].latitude": "must be a finite number",
         "samples[0].longitude": "must be between -180 and 180",
         "samples[0].classification": "must be source or daughter (fille)",
@@ -479,7 +484,7 @@ def test_every_bad_value_is_reported_with_its_path() -> None:
         "purification.1_Pb.value_pct": "a purification yield needs its value_pct",
         "assignments[0]": "an assignment needs a method_key or a pipeline_key",
     }
-    assert str(caught.value).startswith("12 problems in the ISOF file: "
+    assert str(caught.value).startswith("13 problems in the ISOF file: "
                                         "samples[0].latitude: must be a finite number; ")
 
 

@@ -36,6 +36,9 @@ SAMPLE_TEXT_FIELDS = (
     "classification", "project", "collector", "notes", "reference", "doi", "workflow_stage",
 )
 SAMPLE_NUMBER_FIELDS = {"latitude": "1", "longitude": "1", "altitude": "m"}
+# Decimal degrees: every way in (routes, CSV, .isof, /api/v1) holds coordinates to these.
+LATITUDE_RANGE = (-90, 90)
+LONGITUDE_RANGE = (-180, 180)
 SAMPLE_FIELDS = (*SAMPLE_TEXT_FIELDS, *SAMPLE_NUMBER_FIELDS)
 
 ISOTOPE_TEXT_FIELDS = (

@@ -74,9 +74,9 @@ def _resolved_quantity(item: dict[str, Any], custom: Collection[str], loc: Locat
         problems.add((*loc, "ratio"), f"{quantity.name} is not a quantity of {element}",
                      item["ratio"])
     value = item.get("value")
-    # A ratio of amounts cannot be zero or negative (a delta can); the CSV import refuses it too.
-    if quantity.kind == "ratio" and isinstance(value, (int, float)) and value <= 0:
-        problems.add((*loc, "value"), "an isotope ratio must be positive", value)
+    refusal = quantity.refuses(value) if isinstance(value, (int, float)) else None
+    if refusal is not None:
+        problems.add((*loc, "value"), refusal, value)
     return element, quantity.name
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, field_validator
 
+from isofind.samples.action import LATITUDE_RANGE, LONGITUDE_RANGE
 from isofind.samples.csv_import.values import parse_date
 from isofind.samples.vocabulary import parse_uncertainty_type
 from isofind.schemas import RequestBody
@@ -85,8 +86,9 @@ class SampleFieldsIn(RequestBody):
     collection_location: Text = None
     description: Text = None
     classification: ShortText = Field(default=None, description="source or daughter (or fille).")
-    latitude: OptionalNumber = Field(default=None, ge=-90, le=90)
-    longitude: OptionalNumber = Field(default=None, ge=-180, le=180)
+    latitude: OptionalNumber = Field(default=None, ge=LATITUDE_RANGE[0], le=LATITUDE_RANGE[1])
+    longitude: OptionalNumber = Field(default=None, ge=LONGITUDE_RANGE[0],
+                                      le=LONGITUDE_RANGE[1])
     project: ShortText = None
     altitude: OptionalNumber = Field(default=None, ge=-12000, le=9000)
     collector: ShortText = None

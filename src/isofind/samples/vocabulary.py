@@ -216,6 +216,13 @@ class IsotopeQuantity:
     element: str  # the measured system: the denominator's element for a ratio
     elements: frozenset[str]  # every element the name involves
 
+    def refuses(self, value: float) -> str | None:
+        """Why ``value`` cannot be a measurement of this quantity, or None: a ratio of
+        amounts is positive, a delta may be anything."""
+        if self.kind == "ratio" and value <= 0:
+            return "an isotope ratio must be positive"
+        return None
+
 
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _SYMBOL = r"[A-Za-z]{1,3}"

@@ -270,9 +270,8 @@ class IsotopeValueReader:
         number = parse_number(value_text)
         if number is None:
             problems.append(problem(line, columns.value.column, value_text, "not a number"))
-        elif number <= 0 and quantity is not None and quantity.kind == "ratio":
-            problems.append(problem(line, columns.value.column, value_text,
-                                    "an isotope ratio must be positive"))
+        elif quantity is not None and (refusal := quantity.refuses(number)) is not None:
+            problems.append(problem(line, columns.value.column, value_text, refusal))
         uncertainty, declared = self._uncertainty(
             columns, uncertainty_text, cells, line, context, problems, warnings
         )

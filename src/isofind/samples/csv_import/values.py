@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
+from isofind.samples.action import LATITUDE_RANGE, LONGITUDE_RANGE
 from isofind.samples.vocabulary import normalise_classification, normalise_doi, normalise_material
 
 
@@ -76,8 +77,8 @@ def _bounded(low: float, high: float, label: str) -> Callable[[str], float]:
     return convert
 
 
-as_latitude = _bounded(-90, 90, "latitude")
-as_longitude = _bounded(-180, 180, "longitude")
+as_latitude = _bounded(*LATITUDE_RANGE, "latitude")
+as_longitude = _bounded(*LONGITUDE_RANGE, "longitude")
 
 
 def as_date(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import isof
 
+from isofind.samples.action import LATITUDE_RANGE, LONGITUDE_RANGE
 from isofind.samples.csv_import.values import parse_date
 from isofind.samples.isof import trust
 from isofind.samples.isof.fields import (
@@ -449,8 +450,9 @@ class _Converter:
                 self.problem(f"{path}.classification",
                              "must be source or daughter (fille)", fields["classification"])
             fields["classification"] = classification
-        fields["latitude"] = self.within(fields["latitude"], -90, 90, f"{path}.latitude")
-        fields["longitude"] = self.within(fields["longitude"], -180, 180, f"{path}.longitude")
+        fields["latitude"] = self.within(fields["latitude"], *LATITUDE_RANGE, f"{path}.latitude")
+        fields["longitude"] = self.within(fields["longitude"], *LONGITUDE_RANGE,
+                                          f"{path}.longitude")
         fields["collection_date"] = self.date(raw.get("collection_date"),
                                               f"{path}.collection_date")
 
@@ -482,6 +484,9 @@ class _Converter:
                 self.problem(f"{path}.{uncertainty_key}", "must be 0 or more", uncertainty)
             if quantity is None:
                 continue
+            refusal = quantity.refuses(value)
+            if refusal is not None:
+                self.problem(f"{path}.{value_key}", refusal, value)
             if element is not None and element not in quantity.elements:
                 self.problem(f"{path}.element",
                              f"{quantity.name} is not a quantity of {element}", record.element)
