@@ -119,6 +119,7 @@ def list_samples(db: Session, viewer: Viewer, *, limit: int | None = None,
 _VersionKey = tuple[int, int, datetime]
 _encoded_views: Recent[_VersionKey, bytes] = Recent(10_000)
 _KEY_COLUMNS = (ObjectRecord.id, ObjectRecord.version_id, ObjectRecord.utc_datetime)
+_IDS_PER_QUERY = 10_000  # well under SQLite's 32,766 bound parameters
 
 
 def _encoded_view(row: Row[Any]) -> bytes:
@@ -135,7 +136,8 @@ def list_samples_json(db: Session, viewer: Viewer, *, limit: int | None = None,
     found = {row.id: _encoded_views.get((row.id, row.version_id, row.utc_datetime))
              for row in listed}
     missing = [sample_id for sample_id, encoded in found.items() if encoded is None]
-    for chunk in (missing[start:start + 10_000] for start in range(0, len(missing), 10_000)):
+    for start in range(0, len(missing), _IDS_PER_QUERY):
+        chunk = missing[start:start + _IDS_PER_QUERY]
         # The objects were found readable just before; one changed or deleted meanwhile (a
         # PostgreSQL read takes a snapshot per statement) is shown as it is now, or left out.
         for row in db.execute(select(*_VIEW_COLUMNS).where(ObjectRecord.id.in_(chunk),
