@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +37,7 @@ from isofind.matching.zones import ZoneSet, ZonesKey
 from isofind.permissions import service as permissions
 from isofind.permissions.models import Level
 from isofind.permissions.service import Viewer
+from isofind.recent import Recent
 from isofind.samples.index import generation
 from isofind.samples.models import IsotopeValue, SampleIndex
 
@@ -149,7 +149,8 @@ class SourceSet:
     normalized_ids: IntArray
     unsupported: tuple[str, ...]
     has_duplicates: bool
-    _restricted: OrderedDict[bytes, PreparedSources | None] = field(default_factory=OrderedDict)
+    _restricted: Recent[bytes, PreparedSources] = field(
+        default_factory=lambda: Recent(RESTRICTED_PER_SET))
     _group_priors: dict[Hashable, dict[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -160,17 +161,11 @@ class SourceSet:
         if keep.all():
             return self.prepared
         digest = hashlib.blake2b(np.packbits(keep).tobytes(), digest_size=16).digest()
-        with self._lock:
-            found = self._restricted.get(digest)
-            if found is not None:
-                self._restricted.move_to_end(digest)
-                return found
-        restricted = _restrict(self.prepared, keep)
-        with self._lock:
-            self._restricted[digest] = restricted
-            while len(self._restricted) > RESTRICTED_PER_SET:
-                self._restricted.popitem(last=False)
-        return restricted
+        found = self._restricted.get(digest)
+        if found is None:
+            found = _restrict(self.prepared, keep)
+            self._restricted.put(digest, found)
+        return found
 
     @cached_property
     def member_ids(self) -> frozenset[int]:
@@ -417,19 +412,12 @@ class SourceCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self.loads = 0
-        self._entries: OrderedDict[CacheKey, SourceSet] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: Recent[CacheKey, SourceSet] = Recent(size)
+        self._lock = threading.Lock()  # guards ``loads`` and ``_loading``
         self._loading: dict[CacheKey, threading.Lock] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def _cached(self, key: CacheKey) -> SourceSet | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
 
     def get(self, db: Session, source_filter: SourceFilter,
             zones: ZoneSet | None) -> SourceSet:
@@ -437,22 +425,20 @@ class SourceCache:
         at_generation = generation(db)
         key: CacheKey = (at_generation, source_filter,
                          zones.key if source_filter.group_by == "zone" and zones else None)
-        found = self._cached(key)
+        found = self._entries.get(key)
         if found is not None:
             return found
         with self._lock:
             key_lock = self._loading.setdefault(key, threading.Lock())
         # One loader per key: concurrent requests for the same data wait for it.
         with key_lock:
-            found = self._cached(key)
+            found = self._entries.get(key)
             if found is not None:
                 return found
             loaded = load_source_set(db, source_filter, zones, at_generation)
+            self._entries.put(key, loaded)
             with self._lock:
                 self.loads += 1
-                self._entries[key] = loaded
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
                 self._loading.pop(key, None)
         return loaded
 
