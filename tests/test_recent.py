@@ -21,3 +21,10 @@ def test_putting_a_key_again_replaces_its_entry_and_refreshes_it() -> None:
     recent.put("a", 10)
     recent.put("c", 3)
     assert (recent.get("a"), recent.get("b"), recent.get("c")) == (10, None, 3)
+
+
+def test_entries_longer_than_largest_are_not_kept() -> None:
+    recent: Recent[str, bytes] = Recent(4, largest=3)
+    recent.put("small", b"abc")
+    recent.put("large", b"abcd")
+    assert (recent.get("small"), recent.get("large"), len(recent)) == (b"abc", None, 1)

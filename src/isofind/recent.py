@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sized
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -11,11 +12,16 @@ V = TypeVar("V")
 
 
 class Recent(Generic[K, V]):
-    """The ``capacity`` most recently used entries; the least recently used one goes first."""
+    """The ``capacity`` most recently used entries; the least recently used one goes first.
 
-    def __init__(self, capacity: int) -> None:
+    With ``largest``, entries longer than that (``len``) are not kept: a count alone does not
+    bound memory when one entry may be a document of megabytes.
+    """
+
+    def __init__(self, capacity: int, *, largest: int | None = None) -> None:
         self._entries: OrderedDict[K, V] = OrderedDict()
         self._capacity = capacity
+        self._largest = largest
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -29,6 +35,8 @@ class Recent(Generic[K, V]):
             return entry
 
     def put(self, key: K, entry: V) -> None:
+        if self._largest is not None and isinstance(entry, Sized) and len(entry) > self._largest:
+            return
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)

@@ -32,8 +32,9 @@ def version_row_json(row: VersionRow, schemas: Mapping[str, StoredSchema]) -> di
 
 # The response JSON of a stored document, by the document's text: a function of the text
 # alone, so an entry never goes stale. Decoding and encoding again took 70 % of a list of
-# 1,000 sample objects (py-spy, issue 3); hashing the text is a hundredth of that.
-_encoded_documents: Recent[str, bytes] = Recent(4096)
+# 1,000 sample objects (py-spy, issue 3); hashing the text is a hundredth of that. Documents
+# over 64 kB (time series, charts) are encoded each time rather than kept.
+_encoded_documents: Recent[str, bytes] = Recent(4096, largest=64 * 1024)
 _dump = JSON_OBJECT.serializer.to_json  # dump_json without its per-call Python wrapper
 
 

@@ -115,9 +115,10 @@ def list_samples(db: Session, viewer: Viewer, *, limit: int | None = None,
 # changes once written, so an entry never goes stale; the time tells a version apart from one
 # of a purged sample whose id SQLite gave again. Lists read the permitted ids and versions
 # first and decode only the documents of versions not seen yet: decoding and viewing took
-# two thirds of a 100-sample list (py-spy, issue 4). About 2.5 kB a sample.
+# two thirds of a 100-sample list (py-spy, issue 4). About 2.5 kB a sample; views over 64 kB
+# (thousands of values) are not kept.
 _VersionKey = tuple[int, int, datetime]
-_encoded_views: Recent[_VersionKey, bytes] = Recent(10_000)
+_encoded_views: Recent[_VersionKey, bytes] = Recent(10_000, largest=64 * 1024)
 _KEY_COLUMNS = (ObjectRecord.id, ObjectRecord.version_id, ObjectRecord.utc_datetime)
 _IDS_PER_QUERY = 10_000  # well under SQLite's 32,766 bound parameters
 
