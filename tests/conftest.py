@@ -71,6 +71,7 @@ SEEDED = {
     "standards": "id >= 0",  # keeps the built-in standards (negative ids, 0005_standards)
     "standard_versions": "id >= 0",
     "sample_index_generation": "id <> 1",
+    "permission_generation": "id <> 1",
 }
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, make_url, text
 
+from isofind.db import Database
+from isofind.migrations import alembic_config, upgrade
 from isofind.models import Base
+from tests.objects.test_object_storage import _insert
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -24,3 +32,58 @@ def test_every_model_table_exists_after_migration(database_url: str) -> None:
     engine.dispose()
     assert set(Base.metadata.tables) <= present
     assert "alembic_version" in present
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test backend, dropped afterwards."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    url = make_url(database_url)
+    name = f"{url.database}_scratch"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def test_the_permission_generation_triggers_come_and_go_with_their_migration(
+        scratch_url: str) -> None:
+    database = Database(scratch_url)
+    engine = database.engine
+    share = text("INSERT INTO object_permissions (object_id, subject_type, subject_id, level) "
+                 "VALUES (1, 'authenticated', 0, 1)")
+
+    def counter(connection: Connection) -> int:
+        return int(connection.execute(text(
+            "SELECT generation FROM permission_generation")).scalar_one())
+
+    upgrade(engine, "0008_permission_generation")
+    with engine.begin() as connection:
+        _insert(connection, "users", {"id": 1, "username": "owner"})
+        _insert(connection, "object_schemas", {"digest": "d", "schema": {}})
+        _insert(connection, "objects", {"id": 1, "action_id": -1, "schema_digest": "d",
+                                        "user_id": 1, "creator_id": 1})
+        connection.execute(share)
+        assert counter(connection) == 1
+    config = alembic_config(database.url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007_import_speed")
+    assert "permission_generation" not in inspect(engine).get_table_names()
+    with engine.begin() as connection:  # no trigger is left to write to the dropped table
+        connection.execute(text("DELETE FROM object_permissions"))
+        connection.execute(share)
+    upgrade(engine, "0008_permission_generation")
+    with engine.begin() as connection:
+        assert counter(connection) == 0
+        connection.execute(text("DELETE FROM object_permissions"))
+        assert counter(connection) == 1
+    database.dispose()

@@ -34,6 +34,10 @@ class Recent(Generic[K, V]):
                 self._entries.move_to_end(key)
             return entry
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def put(self, key: K, entry: V) -> None:
         if self._largest is not None and isinstance(entry, Sized) and len(entry) > self._largest:
             return

@@ -199,6 +199,58 @@ def test_the_deny_list_falls_back_to_an_allow_list_when_the_index_moved(
     assert stale.mask(cached.row_ids).all()
 
 
+def test_the_readable_part_is_asked_once_until_someone_s_permissions_change(
+        multi_client: TestClient, multi_app: FastAPI, add_user: Callable[..., int]) -> None:
+    """Every route that changes who reads a source is seen by the next match of a viewer
+    whose readable part was memoised (the database bumps the permission generation)."""
+    import_csv(multi_client, sources_csv((*SECTORS, SECRET)), auth=ADMIN)
+    ids = sample_ids(multi_client, auth=ADMIN)
+    reader = add_user("reader")
+
+    def v1(method: str, path: str, body: object = None) -> None:
+        response = multi_client.request(method, f"/api/v1/{path}", json=body, auth=ADMIN)
+        assert response.status_code in (200, 201), (path, response.text)
+
+    def share(prefix: str, subject: str) -> None:
+        for name, sample_id in ids.items():
+            if name.startswith(prefix):
+                v1("PUT", f"objects/{sample_id}/permissions/{subject}", "read")
+
+    def seen() -> set[str]:
+        return set(group_names(analyze(multi_client, list(SECRET.centre), auth=READER)))
+
+    def memo() -> Any:
+        with multi_app.state.database.session(write=False) as db:
+            return runtime_of(multi_app).sources.get(
+                db, SourceFilter(elements=("Pb",)), None).readable_memo
+
+    group = multi_client.post("/api/v1/groups/", json={"name": "Laurion team"},
+                              auth=ADMIN).json()["group_id"]
+    project = multi_client.post("/api/v1/projects/", json={"name": "Rio Tinto study"},
+                                auth=ADMIN).json()["project_id"]
+    share("Laurion", f"groups/{group}")
+    share("Rio", f"projects/{project}")
+    assert seen() == set()
+    assert seen() == set() and len(memo()) == 1  # the second match asked nothing
+
+    v1("POST", f"groups/{group}/member_users/", {"user_id": reader})
+    assert seen() == {"Laurion, Greece"}
+    v1("POST", f"projects/{project}/member_users/", {"user_id": reader, "permissions": "read"})
+    assert seen() == {"Laurion, Greece", "Rio Tinto, Spain"}
+    share("Cornwall", "authenticated_users")
+    assert seen() == {"Laurion, Greece", "Rio Tinto, Spain", "Cornwall, UK"}
+    share("Secret", f"users/{reader}")
+    assert "Secret Mine" in seen()
+    for name, sample_id in ids.items():
+        if name.startswith("Secret"):
+            v1("PUT", f"objects/{sample_id}/permissions/users/{reader}", "none")
+    v1("DELETE", f"projects/{project}/member_users/{reader}")
+    v1("DELETE", f"groups/{group}/member_users/{reader}")
+    assert seen() == {"Cornwall, UK"}
+    assert seen() == {"Cornwall, UK"}
+    assert runtime_of(multi_app).sources.loads == 1
+
+
 def test_a_bad_source_value_stored_before_the_sample_rules_does_not_break_matching(
         client: TestClient, app: FastAPI) -> None:
     import_csv(client, sources_csv(SECTORS))

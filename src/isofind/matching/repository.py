@@ -8,9 +8,12 @@ the filter options: a match never reloads unchanged data.
 
 Permissions are not part of the cached data: a set holds every source the filters select,
 and each request narrows it to the ids the viewer may read, obtained by one set-based SQL
-query through the permission module's ``holds_in_bulk`` condition. The narrowed set is
-memoised per set under a digest of the mask, so a viewer who keeps reading the same sources
-pays once.
+query through the permission module's ``holds_in_bulk`` condition. That answer is memoised
+per set under the viewer's permission key and the *permission generation* (a counter the
+database's own triggers bump on every change to an entry, a membership or an instrument's
+scientists), so it is asked again only when the sources or someone's permissions change. The
+narrowed set is memoised per set under a digest of the mask, so a viewer who keeps reading the
+same sources pays once.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from isofind.matching.sources import PreparedSources, prepare_sources
 from isofind.matching.zones import ZoneSet, ZonesKey
 from isofind.permissions import service as permissions
 from isofind.permissions.models import Level
-from isofind.permissions.service import Viewer
+from isofind.permissions.service import PermissionKey, Viewer, permission_key
 from isofind.recent import Recent
 from isofind.samples.index import generation
 from isofind.samples.models import IsotopeValue, SampleIndex
@@ -56,6 +59,10 @@ GROUP_FIELDS = (*GROUP_COLUMNS, "zone")
 CLASSIFICATION_FILTERS = {"sources": "source", "daughters": "daughter", "all": None}
 #: Restricted (viewer-narrowed) sets memoised per cached set.
 RESTRICTED_PER_SET = 4
+#: Readable parts memoised per cached set: for this many viewers, each of at most this many
+#: ids (8 bytes each), so a set's memo stays under 7 MB.
+READABLE_PER_SET = 16
+READABLE_LARGEST = 50_000
 
 
 def engine_quantity(name: str) -> Quantity | None:
@@ -151,6 +158,8 @@ class SourceSet:
     has_duplicates: bool
     _restricted: Recent[bytes, PreparedSources] = field(
         default_factory=lambda: Recent(RESTRICTED_PER_SET))
+    readable_memo: Recent[tuple[PermissionKey, int], Readable] = field(
+        default_factory=lambda: Recent(READABLE_PER_SET, largest=READABLE_LARGEST))
     _group_priors: dict[Hashable, dict[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -363,6 +372,10 @@ class Readable:
     hidden: IntArray | None = None
     allowed: IntArray | None = None
 
+    def __len__(self) -> int:
+        """How many ids it holds (what memoising it costs)."""
+        return sum(ids.size for ids in (self.hidden, self.allowed) if ids is not None)
+
     def mask(self, ids: IntArray) -> NDArray[np.bool_]:
         if self.allowed is not None:
             return np.isin(ids, self.allowed)
@@ -379,23 +392,34 @@ def _ids(db: Session, query: Any) -> IntArray:
 def readable(db: Session, viewer: Viewer, source_set: SourceSet) -> Readable:
     """The viewer's readable part of a cached set, from the permission module's set-based
     ``holds_in_bulk`` (the per-row ``holds`` took 150-800 ms over 100,000 sources on
-    PostgreSQL, issue 6).
+    PostgreSQL, issue 6), memoised on the set under the viewer's permission key and the
+    permission generation.
 
     The viewer usually reads (nearly) every source, so the query asks for the ids they may
     *not* read: the database still checks each row, but returns next to nothing. Applying a
-    deny-list to cached data is only exact if the data is still that of the cache key, so
-    the index generation is read again afterwards (every index write bumps it in the same
-    transaction); if it moved (PostgreSQL reads each statement afresh), ask for the allowed
-    ids instead, which fails closed.
+    deny-list to cached data is only exact if the data is still that of the cache key, and a
+    memoised answer only if the permissions are still those of its key: both generations are
+    read again afterwards (their writes bump them in the same transaction). If either moved
+    (PostgreSQL reads each statement afresh), ask for the allowed ids instead, which fails
+    closed, and memoise nothing. A memoised deny-list stays exact for the set's rows after
+    the index moves on: only the permission tables decide who reads a sample.
     """
     condition = permissions.holds_in_bulk(viewer, Level.READ, SampleIndex.sample_id,
                                           dialect=db.get_bind().dialect.name)
     if isinstance(condition, True_):
         return Readable()
+    # Read before the query: an answer is never older than its key.
+    memo_key = (permission_key(viewer, Level.READ), permissions.permission_generation(db))
+    found = source_set.readable_memo.get(memo_key)
+    if found is not None:
+        return found
     conditions = source_set.filter.conditions()
     hidden = _ids(db, select(SampleIndex.sample_id).where(not_(condition), *conditions))
-    if generation(db) == source_set.generation:
-        return Readable(hidden=hidden)
+    if (generation(db) == source_set.generation
+            and permissions.permission_generation(db) == memo_key[1]):
+        answer = Readable(hidden=hidden)
+        source_set.readable_memo.put(memo_key, answer)
+        return answer
     return Readable(allowed=_ids(db, select(SampleIndex.sample_id).where(condition,
                                                                         *conditions)))
 

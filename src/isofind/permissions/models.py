@@ -50,3 +50,14 @@ class ObjectPermission(Base):
     # 0 for the authenticated and anonymous subjects, which have no id.
     subject_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     level: Mapped[int] = mapped_column(Integer)
+
+
+class PermissionGeneration(Base):
+    """One row: a counter the database bumps on every change to the tables permissions are
+    computed from (triggers of migration 0008), so caches of what a viewer may read can be
+    keyed by it across workers."""
+
+    __tablename__ = "permission_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

@@ -45,7 +45,12 @@ from isofind.identity.models import (
 )
 from isofind.instruments.models import InstrumentScientist
 from isofind.objects.models import Action, ObjectRecord
-from isofind.permissions.models import Level, ObjectPermission, SubjectType
+from isofind.permissions.models import (
+    Level,
+    ObjectPermission,
+    PermissionGeneration,
+    SubjectType,
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +248,13 @@ def _held_object_ids(uid: int | None, anonymous_enabled: bool,
     made = aliased(ObjectRecord)
     instrument_grant = select(made.id).where(made.action_id.in_(_instrument_action_ids(uid)))
     return union_all(entries, instrument_grant)
+
+
+def permission_generation(db: Session) -> int:
+    """The permission generation this transaction sees: it moves with every change to what
+    anyone may read (database triggers, migration 0008)."""
+    return db.scalar(select(PermissionGeneration.generation)
+                     .where(PermissionGeneration.id == 1)) or 0
 
 
 def effective_level(db: Session, viewer: Viewer, object_id: int) -> Level:
