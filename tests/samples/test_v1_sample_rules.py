@@ -124,6 +124,22 @@ REFUSED = [
                  id="uncertainty type"),
     pytest.param(sample_data({"doi": "see paper"}),
                  "not a DOI (10.xxxx/...), got 'see paper' (at /doi/text)", id="doi"),
+    pytest.param(sample_data(values=[VALUES[0], {**VALUES[1], "isotope_id": 1}]),
+                 "isotope_id is held by another value of the sample, got 1.0 "
+                 "(at /isotope_data/1/isotope_id/magnitude)", id="repeated isotope_id"),
+    pytest.param(sample_data(values=with_value(isotope_id=0)),
+                 "isotope_id must be a whole number of at least 1, got 0.0 "
+                 "(at /isotope_data/0/isotope_id/magnitude)", id="isotope_id 0"),
+    pytest.param(sample_data(values=with_value(isotope_id=1.5)),
+                 "isotope_id must be a whole number of at least 1, got 1.5 "
+                 "(at /isotope_data/0/isotope_id/magnitude)", id="isotope_id 1.5"),
+    pytest.param(sample_data(values=with_value(isotope_id=7)),
+                 "next_isotope_id must be at least 8, above every isotope_id handed out, "
+                 "got 3.0 (at /next_isotope_id/magnitude)", id="next_isotope_id too low"),
+    pytest.param({**sample_data(), "altitude": {"_type": "quantity", "magnitude": 10,
+                                                "units": "km"}},
+                 "input should be less than or equal to 9000, got 10000.0 "
+                 "(at /altitude/magnitude)", id="altitude 10 km"),
     pytest.param(sample_data({"name": "two\nlines"}),
                  "name must be a single line, got 'two\\nlines' (at /name/text)", id="name"),
 ]
@@ -228,3 +244,35 @@ def test_the_sample_routes_refuse_a_ratio_that_is_not_positive(client: TestClien
         "loc": ["body", "isotope_data", 0, "value"], "msg": "an isotope ratio must be positive",
         "type": "value_error", "input": 0.0}]
     assert client.get("/api/samples").json() == []
+
+
+def test_a_retired_isotope_id_is_never_handed_out_again(client: TestClient, app: FastAPI) -> None:
+    sid = created_id(client, sample_data())
+    assert client.delete(f"/api/samples/{sid}/isotope/2").status_code == 200
+    reused = copy.deepcopy(client.get(f"/api/v1/objects/{sid}", auth=ADMIN).json()["data"])
+    reused["isotope_data"].append(sample_data()["isotope_data"][1])  # id 2 again
+    before = counts(app)
+
+    response = client.post(f"/api/v1/objects/{sid}/versions/", auth=ADMIN,
+                           json={"data": reused})
+
+    assert (response.status_code, response.json()) == (400, {"message": (
+        "invalid data: isotope_id was handed out before and is never reused: a new value "
+        "takes 3 or more, got 2.0 (at /isotope_data/1/isotope_id/magnitude)")})
+    assert counts(app) == before
+    reused["isotope_data"][1]["isotope_id"] = {"_type": "quantity", "magnitude": 3}
+    reused["next_isotope_id"] = {"_type": "quantity", "magnitude": 4}
+    added = client.post(f"/api/v1/objects/{sid}/versions/", auth=ADMIN, json={"data": reused})
+    assert added.status_code == 201, added.text
+    assert [row[0] for row in index_of(app, sid)[1]] == [1, 3]
+
+
+def test_quantities_sent_in_other_units_read_in_the_schema_s_units(
+        client: TestClient, app: FastAPI) -> None:
+    altitude = {"_type": "quantity", "magnitude": 1.25, "units": "km"}
+    sid = created_id(client, {**sample_data(), "altitude": altitude})
+
+    assert client.get(f"/api/samples/{sid}").json()["altitude"] == 1250.0
+    stored = client.get(f"/api/v1/objects/{sid}", auth=ADMIN).json()["data"]["altitude"]
+    assert (stored["magnitude"], stored["units"], stored["magnitude_in_base_units"]) == (
+        1.25, "km", 1250.0)

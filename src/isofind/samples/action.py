@@ -201,11 +201,15 @@ def object_data(fields: dict[str, Any], isotopes: list[dict[str, Any]], *, archi
 
 
 def plain(value: Any) -> Any:
-    """The plain Python value of a schema-language value (text in English if translated)."""
+    """The plain Python value of a schema-language value (text in English if translated).
+
+    A quantity reads in base units, which are the units of every quantity of the sample
+    schema (``1`` and ``m``): an altitude sent through /api/v1 as 2 km reads as 2000.
+    """
     if type(value) is dict:  # the two common forms first: a list view converts thousands
         kind = value.get("_type")
         if kind == "quantity":
-            magnitude = value.get("magnitude")
+            magnitude = value.get("magnitude_in_base_units")
             if magnitude is not None:
                 return float(magnitude)
         elif kind == "text":
@@ -225,7 +229,7 @@ def _plain_in_full(value: Any) -> Any:
             return text.get("en", next(iter(text.values()), None))
         return text
     if kind == "quantity":
-        magnitude = value.get("magnitude", value.get("magnitude_in_base_units"))
+        magnitude = value.get("magnitude_in_base_units", value.get("magnitude"))
         return None if magnitude is None else float(magnitude)
     if kind == "bool":
         return bool(value.get("value"))

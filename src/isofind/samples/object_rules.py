@@ -27,6 +27,7 @@ from isofind.reference.elements.service import custom_symbols
 from isofind.samples.action import (
     ISOTOPE_SAMPLE_ACTION_ID,
     isotope_values,
+    next_isotope_id,
     plain,
     sample_fields,
 )
@@ -121,6 +122,47 @@ def _isotope_problems(db: Session, data: dict[str, Any],
         yield from found
 
 
+def _whole_id(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if float(value).is_integer() and value >= 1 else None
+
+
+def _id_problems(data: dict[str, Any], previous: dict[str, Any] | None) -> list[Problem]:
+    """Each value's ``isotope_id`` is a whole number of at least 1, held by one value of the
+    sample, and never one the sample handed out before (a deleted value's id stays retired);
+    ``next_isotope_id`` stays above every id handed out."""
+    handed_out = next_isotope_id(previous) if previous is not None else 1
+    held_before = {item["isotope_id"] for item in isotope_values(previous or {})}
+    found: list[Problem] = []
+    seen: set[int] = set()
+    for index, item in enumerate(data.get("isotope_data") or []):
+        if not isinstance(item, dict):
+            continue
+        given = plain(item.get("isotope_id"))
+        path: JsonPath = ["isotope_data", index, "isotope_id"]
+        isotope_id = _whole_id(given)
+        if isotope_id is None:
+            found.append((path, "isotope_id must be a whole number of at least 1", given))
+        elif isotope_id in seen:
+            found.append((path, "isotope_id is held by another value of the sample", given))
+        elif isotope_id not in held_before and isotope_id < handed_out:
+            found.append((path, "isotope_id was handed out before and is never reused: a new "
+                                f"value takes {handed_out} or more", given))
+        if isotope_id is not None:
+            seen.add(isotope_id)
+    counter = plain(data.get("next_isotope_id"))
+    least = max([handed_out, *(isotope_id + 1 for isotope_id in seen)])
+    if isinstance(counter, (int, float)) and counter < least:
+        found.append((["next_isotope_id"], f"next_isotope_id must be at least {least}, above "
+                                           "every isotope_id handed out", counter))
+    if found and previous is not None:
+        # What the previous version had already is let through, as for the other rules.
+        had = {_described(message, wrong) for _, message, wrong in _id_problems(previous, None)}
+        found = [problem for problem in found if _described(*problem[1:]) not in had]
+    return found
+
+
 _VALUE_KEYS = {"quantity": "magnitude", "text": "text"}
 
 
@@ -142,15 +184,16 @@ def _described(message: str, value: object) -> str:
 @on_version_validating(ISOTOPE_SAMPLE_ACTION_ID)
 def check_sample_data(db: Session, data: dict[str, Any],
                       previous: dict[str, Any] | None) -> None:
-    """Refuse a version of an isotope sample that the IsoFind routes would refuse.
+    """Refuse a version of an isotope sample that the IsoFind routes would refuse, or
+    whose isotope value ids they would never produce.
 
     A problem the previous version had already, at the same place, is let through: samples
     written before these rules held may break them, and refusing all their later versions
     would also refuse the edit that fixes another field, an archive or a curation pass. A
     version may neither bring in a problem nor change a wrong value into another wrong one.
     """
-    first = next(chain(_field_problems(data, previous), _isotope_problems(db, data, previous)),
-                 None)
+    first = next(chain(_field_problems(data, previous), _id_problems(data, previous),
+                       _isotope_problems(db, data, previous)), None)
     if first is not None:  # SampleDB answers one problem, as the schema's own errors do
         path, message, value = first
         raise DataValidationError(_described(message, value), _value_path(path, data))
