@@ -59,9 +59,13 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
 
 
 _IMMEDIATE = "isofind_sqlite_immediate"
+# The connection's count of rows changed when its transaction began: unchanged at the end, the
+# transaction wrote nothing and ending it is a ROLLBACK that releases a read lock, no I/O.
+_CHANGES_AT_BEGIN = "isofind_changes_at_begin"
 
 
 _READ = "isofind_read"
@@ -215,19 +219,22 @@ class Database:
             session.close()
 
     def close_if_idle(self, session: Session) -> bool:
-        """Close ``session`` if that sends and waits for nothing, and say whether it did: when
-        it never connected, or when it is a PostgreSQL read in autocommit with nothing left to
-        flush, so that committing would do nothing."""
+        """Close ``session`` if that waits for nothing, and say whether it did: when it never
+        connected, when it is a PostgreSQL read in autocommit, or a SQLite transaction that
+        changed no row, with nothing left to flush, so that committing would do nothing."""
         transaction = session.get_transaction()
         if transaction is not None:
-            if (self.is_sqlite or not transaction.is_active
+            if (not transaction.is_active
                     or session.new or session.dirty or session.deleted):
                 return False
             connection = session.connection()
             if connection.invalidated:
                 return False
-            status = connection.connection.dbapi_connection.info.transaction_status
-            if status != TransactionStatus.IDLE:
+            driver = connection.connection.dbapi_connection
+            if self.is_sqlite:
+                if driver.total_changes != connection.info.get(_CHANGES_AT_BEGIN):
+                    return False
+            elif driver.info.transaction_status != TransactionStatus.IDLE:
                 return False
         session.close()
         return True

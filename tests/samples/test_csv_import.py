@@ -407,7 +407,9 @@ def test_a_row_the_csv_reader_cannot_read_is_an_error_naming_its_line() -> None:
     [("18.412", 18.412), ("18,412", 18.412), ("-0,5", -0.5), ("\u22121,5", -1.5),
      ("1 234,5", 1234.5), ("1\u00a0234,5", 1234.5), ("1,2e-5", 1.2e-05), (",5", 0.5),
      ("1.234,5", None), ("1,234.5", None), ("1 2", None), ("nan", None), ("inf", None),
-     ("1_000", None), ("1e999", None), ("12 mg", None)],
+     ("1_000", None), ("1e999", None), ("12 mg", None), (" 1.5", None), ("1.5 ", None),
+     ("1.5\n", None), ("Infinity", None), ("-nan", None), ("0x10", None), ("+1.5E3", 1500.0),
+     ("5.", 5.0), (".5", 0.5), ("-1e-3", -0.001), ("1,5e999", None), ("", None)],
 )
 def test_numbers(text: str, number: float | None) -> None:
     assert parse_number(text) == number

@@ -1,5 +1,6 @@
-"""The unit of work: PostgreSQL reads skip BEGIN and COMMIT until they write, and pooled
-connections are pinged only after sitting idle."""
+"""The unit of work: PostgreSQL reads skip BEGIN and COMMIT until they write, SQLite
+transactions that changed nothing end without a worker thread, and pooled connections are
+pinged only after sitting idle."""
 
 from __future__ import annotations
 
@@ -45,15 +46,36 @@ def test_a_session_that_never_connected_closes_at_once(database: Database) -> No
         assert database.close_if_idle(database.open(write=write))
 
 
-def test_a_session_that_read_on_sqlite_ends_in_a_transaction(
+def test_a_sqlite_transaction_that_changed_no_row_closes_at_once(
     backend: str, database: Database
 ) -> None:
     if backend != "sqlite":
         pytest.skip("SQLite only")
-    session = database.open(write=False)
-    session.execute(select(User.id)).all()
-    assert not database.close_if_idle(session)
-    database.end(session)
+    for write in (False, True):
+        session = database.open(write=write)
+        session.execute(select(User.id)).all()
+        session.execute(delete(LoginThrottle).where(LoginThrottle.username == "nobody"))
+        assert session.in_transaction()
+        assert database.close_if_idle(session)
+        assert not session.in_transaction()
+
+
+def test_a_sqlite_transaction_that_changed_a_row_is_ended_by_a_commit(
+    backend: str, database: Database
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    for write in (False, True):
+        session = database.open(write=write)
+        session.execute(select(User.id)).all()
+        session.add(LoginThrottle(username="sqlite-writer", failures=1))
+        assert not database.close_if_idle(session)  # unflushed
+        session.flush()
+        assert not database.close_if_idle(session)  # flushed: a row changed
+        database.end(session)
+        assert _throttled(database, "sqlite-writer")
+        with database.session(write=True) as db:
+            db.execute(delete(LoginThrottle).where(LoginThrottle.username == "sqlite-writer"))
 
 
 def test_reads_run_outside_a_transaction(pg_database: Database) -> None:

@@ -24,15 +24,29 @@ _THOUSANDS_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))")
 def parse_number(text: str) -> float | None:
     """A finite number written with a decimal point or a decimal comma, else None.
 
-    `float()` alone would also take `nan`, `inf` and `1_000`, which are not measurements;
-    `1.234,5` and `1,234.5` are refused since their grouping convention cannot be told apart.
+    `float()` alone would also take `nan`, `inf`, `1_000` and surrounding spaces, which are
+    not measurements; `1.234,5` and `1,234.5` are refused since their grouping convention
+    cannot be told apart.
     """
+    # Most cells are plain decimals: float() reads them 3x faster than the pattern below,
+    # and a 100,000-row import has 1.4 million of them (issue 4).
+    try:
+        number = float(text)
+    except ValueError:
+        return _localised_number(text)
+    if "_" in text or text[:1].isspace() or text[-1:].isspace():
+        return None
+    return number if math.isfinite(number) else None  # nan, inf, 1e999
+
+
+def _localised_number(text: str) -> float | None:
+    """A decimal comma, a minus sign, thousands grouped by spaces."""
     if not _NUMBER.fullmatch(text):
         text = _THOUSANDS_SPACE.sub("", text).replace("\u2212", "-")
         if not _NUMBER.fullmatch(text):
             return None
     number = float(text.replace(",", "."))
-    return number if math.isfinite(number) else None  # 1e999 overflows to inf
+    return number if math.isfinite(number) else None
 
 
 _TIME_OF_DAY = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
