@@ -262,13 +262,15 @@ def import_file(
             progress.advance(task, count)
 
         viewer = Viewer(_acting_user(db, user))
+        workers = _settings().import_worker_count
         if path.suffix.lower() == ".isof":
             report = importing.import_isof(db, viewer, raw, filename=path.name,
-                                           progress=advance)
+                                           progress=advance, workers=workers)
         else:
             report = importing.import_csv(db, viewer, raw, archive_mode=archive,
                                           mapping=mapping, profile=profile,
-                                          filename=path.name, progress=advance)
+                                          filename=path.name, progress=advance,
+                                          workers=workers)
     out.print(f"{report['samples_created']} samples created, {report['samples_updated']} "
               f"updated, {report['samples_unchanged']} unchanged, {report['values_added']} "
               "isotope values added")

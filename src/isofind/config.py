@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -64,6 +65,12 @@ class Settings(BaseSettings):
     match_cache_size: int = Field(
         8, ge=1, description="Matching: prepared source sets kept in memory per process."
     )
+    import_workers: int | None = Field(
+        None, ge=0, le=1, description="Imports: 1 lets a worker process build the rows of "
+        "large imports while the server's writes them, 0 never; unset, 1 on SQLite and on "
+        "PostgreSQL with 4 cores or more (its own server needs one: on 2 cores a worker made "
+        "a 100,000-sample import slower, 25 -> 28 s, and SQLite faster, 22 -> 19 s)."
+    )
 
     @field_validator("language")
     @classmethod
@@ -88,6 +95,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def import_worker_count(self) -> int:
+        """:attr:`import_workers`, or its default for this database and machine."""
+        if self.import_workers is not None:
+            return self.import_workers
+        cores = os.cpu_count() or 1
+        return int(cores >= (2 if self.is_sqlite else 4))
 
     @property
     def files_dir(self) -> Path:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
 from isofind.bulk_insert import BackgroundInserts
+from isofind.db import Base
 from isofind.errors import Forbidden, Unprocessable
 from isofind.identity.models import User
 from isofind.objects import bulk
@@ -36,16 +37,14 @@ from isofind.samples.action import (
     isotope_values,
     next_isotope_id,
     object_data,
-    object_data_json,
     sample_fields,
 )
+from isofind.samples.batch_building import SAMPLES_PER_BATCH, Batch, build_batches
 from isofind.samples.csv_import import ImportErrors, MappingError, parse_csv
 from isofind.samples.csv_import.results import ParsedIsotopeValue, ParsedSample
 from isofind.samples.index import (
     bump_generation,
-    index_table_rows,
     name_key,
-    plain_index_rows,
 )
 from isofind.samples.isof import IsofError, IsofImport, read_isof
 from isofind.samples.models import SampleIndex
@@ -55,9 +54,6 @@ from isofind.samples.yields import store_yield
 from isofind.timeutil import utcnow
 
 Progress = Callable[[int], None]
-#: New samples built and written together: large enough for fast bulk writes, small enough
-#: that building the next batch overlaps writing this one.
-_NEW_SAMPLES_PER_BATCH = 2000
 
 
 @dataclass(slots=True)
@@ -152,54 +148,36 @@ def _update_existing(db: Session, viewer: Viewer, sample_id: int, incoming: Inco
     report.ids_by_key[incoming.key] = sample_id
 
 
-def _deduplicated(isotopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[tuple[Any, ...]] = set()
-    unique = []
-    for value in isotopes:
-        key = identity(value)
-        if key not in seen:
-            seen.add(key)
-            unique.append(value)
-    return unique
-
-
 def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive: bool,
-                report: MergeReport, progress: Progress | None) -> None:
+                report: MergeReport, progress: Progress | None, workers: int) -> None:
     if not incoming:
         return
     creation = bulk.start_creation(db, user, objects.get_action(db, ISOTOPE_SAMPLE_ACTION_ID),
                                    utcnow())
     all_ids = bulk.reserve_object_ids(db, len(incoming))
+    batches = []
+    for start in range(0, len(incoming), SAMPLES_PER_BATCH):
+        chunk = incoming[start:start + SAMPLES_PER_BATCH]
+        batches.append(Batch(creation, [sample.fields for sample in chunk],
+                             [sample.isotopes for sample in chunk],
+                             [sample.key for sample in chunk],
+                             all_ids[start:start + len(chunk)], archive))
+    tables = Base.metadata.tables
     with BackgroundInserts(db) as inserts:
-        for start in range(0, len(incoming), _NEW_SAMPLES_PER_BATCH):
-            chunk = incoming[start:start + _NEW_SAMPLES_PER_BATCH]
-            ids = all_ids[start:start + len(chunk)]
-            for table, rows in _new_sample_rows(creation, chunk, ids, archive, report):
-                inserts.insert(table, rows)
+        for batch, built in zip(batches, build_batches(batches, workers=workers), strict=True):
+            for table_name, rows in built.rows:
+                inserts.insert(tables[table_name], rows)
+            report.samples_created += len(batch.ids)
+            report.values_added += built.values
+            report.ids_by_key.update(zip(batch.keys, batch.ids, strict=True))
             if progress:
-                progress(len(chunk))
+                progress(len(batch.ids))
     bump_generation(db)
 
 
-def _new_sample_rows(creation: bulk.Creation, chunk: list[IncomingSample], ids: list[int],
-                     archive: bool, report: MergeReport) -> bulk.TableRows:
-    numbered = [with_ids(_deduplicated(sample.isotopes), [], 1) for sample in chunk]
-    documents = [object_data_json(sample.fields, values, archived=archive,
-                                  next_isotope_id=next_id)
-                 for sample, (values, next_id) in zip(chunk, numbered, strict=True)]
-    index = [plain_index_rows(object_id, sample.fields, values, archived=archive,
-                              created_at=creation.now, creator_id=creation.user_id,
-                              key=sample.key)
-             for object_id, sample, (values, _) in zip(ids, chunk, numbered, strict=True)]
-    report.samples_created += len(ids)
-    report.values_added += sum(len(values) for values, _ in numbered)
-    report.ids_by_key.update((sample.key, object_id)
-                             for sample, object_id in zip(chunk, ids, strict=True))
-    return [*bulk.object_rows(creation, ids, documents), *index_table_rows(index)]
-
-
 def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
-                  archive: bool = False, progress: Progress | None = None) -> MergeReport:
+                  archive: bool = False, progress: Progress | None = None,
+                  workers: int = 0) -> MergeReport:
     """Write ``samples`` into the database, merging by name; one transaction (the caller's)."""
     user = viewer.user
     if user is None or user.is_readonly:
@@ -218,14 +196,15 @@ def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
             fresh[key].isotopes.extend(sample.isotopes)
         else:
             fresh[key] = sample
-    _create_new(db, user, list(fresh.values()), archive, report, progress)
+    _create_new(db, user, list(fresh.values()), archive, report, progress, workers)
     return report
 
 
 def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = False,
                mapping: str | None = None, profile: str | None = None,
                filename: str | None = None, client_address: str | None = None,
-               progress: Progress | None = None) -> dict[str, Any]:
+               progress: Progress | None = None,
+               workers: int = 0) -> dict[str, Any]:
     try:
         parsed = parse_csv(raw, mapping=mapping, profile=profile,
                            custom_elements=custom_symbols(db))
@@ -235,7 +214,7 @@ def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = 
     except ImportErrors as exc:
         raise Unprocessable(exc.errors) from None
     report = merge_samples(db, viewer, [from_parsed(sample) for sample in parsed.samples],
-                           archive=archive_mode, progress=progress)
+                           archive=archive_mode, progress=progress, workers=workers)
     result = {
         "success": True, **report.as_dict(), "archive_mode": archive_mode,
         "encoding": parsed.encoding, "delimiter": parsed.delimiter,
@@ -288,7 +267,8 @@ def _import_assignments(db: Session, viewer: Viewer, document: IsofImport,
 
 def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = False,
                 filename: str | None = None, client_address: str | None = None,
-                progress: Progress | None = None) -> dict[str, Any]:
+                progress: Progress | None = None,
+                workers: int = 0) -> dict[str, Any]:
     """Import an .isof document (its signature verified when it has one): library first, so
     the samples' methods and pipelines exist, then samples, yields and assignments."""
     try:
@@ -302,7 +282,7 @@ def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool =
     library_counts = library.import_library(db, document.methods, document.pipelines, user,
                                             client_address=client_address)
     report = merge_samples(db, viewer, [_isof_sample(s) for s in document.samples],
-                           archive=archive_mode, progress=progress)
+                           archive=archive_mode, progress=progress, workers=workers)
     ids = _stored_ids(document, report)
     result = {
         "success": True, **report.as_dict(), "archive_mode": archive_mode,

@@ -201,7 +201,8 @@ def import_isof(
     """Extension: import an .isof document (signature verified when present) in one
     transaction: methods, pipelines, samples merged by name, yields and assignments."""
     return importing.import_isof(db, viewer, file.file.read(), archive_mode=archive_mode,
-                                 filename=file.filename, client_address=client_address(request))
+                                 filename=file.filename, client_address=client_address(request),
+                                 workers=request.app.state.settings.import_worker_count)
 
 
 @router.post("/api/import-csv")
@@ -220,4 +221,5 @@ def import_csv(
     raw = file.file.read()
     return importing.import_csv(db, viewer, raw, archive_mode=archive_mode, mapping=mapping,
                                 profile=profile, filename=file.filename,
-                                client_address=client_address(request))
+                                client_address=client_address(request),
+                                workers=request.app.state.settings.import_worker_count)

@@ -1,0 +1,116 @@
+"""New samples' rows built by a worker process are those built in this one, in order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from isofind.config import Settings
+from isofind.objects import bulk
+from isofind.samples import batch_building
+from isofind.samples.batch_building import Batch, build, build_batches
+from isofind.samples.index import name_key
+
+
+class KillsTheWorker(str):
+    """A name that reads as itself here and ends the process that unpickles it."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return os._exit, (3,)
+
+
+def batches(count: int, size: int, name: type[str] = str) -> list[Batch]:
+    creation = bulk.Creation(user_id=1, action_id=-1, schema_digest="d", may_reference=False,
+                             now=datetime(2026, 12, 6, 7, 0))
+    made = []
+    for number in range(count):
+        ids = list(range(1 + number * size, 1 + (number + 1) * size))
+        names = [name(f"Sample {sample_id}") for sample_id in ids]
+        made.append(Batch(
+            creation,
+            [{"name": text, "sector": "Laurion", "latitude": 37.7} for text in names],
+            [[{"element": "Pb", "ratio": "206Pb/204Pb", "value": 18.0 + sample_id / 1e4,
+               "uncertainty": 0.002}] * 2 for sample_id in ids],  # a repeated value: one kept
+            [name_key(text) for text in names], ids, False))
+    return made
+
+
+@pytest.fixture
+def worker_for_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_building, "WORKER_THRESHOLD", 1)
+
+
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_a_worker_builds_what_this_process_builds_in_the_same_order() -> None:
+    given = batches(count=5, size=3)
+
+    by_worker = list(build_batches(given, workers=1))
+
+    assert by_worker == [build(batch) for batch in given]
+    first = dict(by_worker[0].rows)
+    assert [row["sample_id"] for row in first["sample_index"]] == [1, 2, 3]
+    assert [(row["sample_id"], row["isotope_id"], row["value"])
+            for row in first["isotope_values"]] == [(1, 1, 18.0001), (2, 1, 18.0002),
+                                                     (3, 1, 18.0003)]
+    assert by_worker[4].values == 3
+    assert [name for name, _ in by_worker[0].rows] == [
+        "objects", "object_permissions", "object_log_entries", "sample_index",
+        "isotope_values"]
+
+
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_batches_a_dead_worker_left_are_built_here() -> None:
+    poisoned = batches(count=3, size=2, name=KillsTheWorker)
+
+    built = list(build_batches(poisoned, workers=1))
+
+    assert built == [build(batch) for batch in batches(count=3, size=2)]
+
+
+def test_small_imports_and_workers_0_are_built_here() -> None:
+    given = batches(count=2, size=2)
+    assert batch_building.WORKER_THRESHOLD > 4
+    for workers in (0, 1):
+        assert isinstance(build_batches(given, workers=workers), map)
+    assert list(build_batches(given, workers=1)) == [build(batch) for batch in given]
+
+
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_an_import_built_by_a_worker_stores_every_sample(
+        make_app: Callable[..., FastAPI]) -> None:
+    client = TestClient(make_app(import_workers=1))
+    rows = [f"W-{n},galena,source,Laurion,{18 + n / 1000:.3f},0.002" for n in range(4500)]
+    csv = "name,material_type,classification,sector,206Pb/204Pb,2s_206Pb/204Pb\n"
+    raw = (csv + "\n".join(rows) + "\n").encode()
+
+    response = client.post("/api/import-csv", files={"file": ("w.csv", raw, "text/csv")})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["samples_created"], response.json()["values_added"]) == (4500, 4500)
+    listed = client.get("/api/samples", params={"limit": 3}).json()
+    assert [(s["name"], s["isotope_data"][0]["value"]) for s in listed] == [
+        ("W-4499", 22.499), ("W-4498", 22.498), ("W-4497", 22.497)]
+    stats = client.get("/api/samples/stats").json()
+    assert stats["total_samples"] == 4500
+
+
+@pytest.mark.parametrize(("url", "cores", "setting", "expected"), [
+    ("sqlite:///x.db", 2, None, 1),
+    ("sqlite:///x.db", 1, None, 0),
+    ("postgresql+psycopg://db/x", 2, None, 0),  # its server needs the second core
+    ("postgresql+psycopg://db/x", 4, None, 1),
+    ("postgresql+psycopg://db/x", 2, 1, 1),
+    ("sqlite:///x.db", 8, 0, 0),
+])
+def test_a_worker_is_used_where_it_was_measured_to_help(
+        monkeypatch: pytest.MonkeyPatch, url: str, cores: int, setting: int | None,
+        expected: int) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    settings = Settings(database_url=url, import_workers=setting)
+    assert settings.import_worker_count == expected
