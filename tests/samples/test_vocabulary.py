@@ -1,5 +1,6 @@
 import pytest
 
+from isofind.reference.standards.normalization import to_two_sigma
 from isofind.samples.vocabulary import (
     IsotopeQuantity,
     canonical_delta,
@@ -13,7 +14,6 @@ from isofind.samples.vocabulary import (
     normalise_material,
     parse_isotope_quantity,
     parse_uncertainty_type,
-    to_two_sigma,
 )
 
 
@@ -195,11 +195,14 @@ def test_uncertainty_type_labels(written: str, label: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("declared", "two_sigma"),
-    [("1σ", 0.0024), ("1SD", 0.0024), ("1SE", 0.0024), ("2σ", 0.0012), ("2SD", 0.0012),
-     ("2SE", 0.0012), (None, 0.0012)],
+    [("1s", 0.0024), ("1 s.d.", 0.0024), ("1se", 0.0024), ("2 sigma", 0.0012),
+     ("2SD", 0.0012), ("±2se", 0.0012)],
 )
-def test_uncertainties_are_converted_to_two_sigma(declared: str | None, two_sigma: float) -> None:
-    assert to_two_sigma(0.0012, declared) == two_sigma
+def test_every_declared_label_converts_to_two_sigma(declared: str, two_sigma: float) -> None:
+    # a sample's labels are converted by the one conversion the standards use as well
+    label = parse_uncertainty_type(declared)
+    assert label is not None
+    assert to_two_sigma(0.0012, label) == two_sigma
 
 
 @pytest.mark.parametrize(

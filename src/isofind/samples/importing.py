@@ -31,6 +31,7 @@ from isofind.reference.elements.service import custom_symbols
 from isofind.reference.library import service as library
 from isofind.reference.library.links import link_sample
 from isofind.reference.library.schemas import LinkIn
+from isofind.reference.standards.normalization import to_two_sigma
 from isofind.samples.action import (
     ISOTOPE_SAMPLE_ACTION_ID,
     is_archived,
@@ -49,7 +50,6 @@ from isofind.samples.index import (
 from isofind.samples.isof import IsofError, IsofImport, read_isof
 from isofind.samples.models import SampleIndex
 from isofind.samples.rules import identity, with_ids
-from isofind.samples.vocabulary import to_two_sigma
 from isofind.samples.yields import store_yield
 from isofind.timeutil import utcnow
 

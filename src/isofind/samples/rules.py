@@ -8,9 +8,11 @@ and every problem is collected with its location so one 422 names them all.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from contextlib import suppress
 from typing import Any
 
 from isofind.errors import Unprocessable
+from isofind.reference.standards.normalization import InvalidInputError, to_two_sigma
 from isofind.samples.action import SAMPLE_FIELDS
 from isofind.samples.vocabulary import (
     normalise_classification,
@@ -19,7 +21,6 @@ from isofind.samples.vocabulary import (
     normalise_material,
     parse_isotope_quantity,
     parse_uncertainty_type,
-    to_two_sigma,
 )
 
 Location = tuple[str | int, ...]
@@ -94,7 +95,9 @@ def clean_isotope_value(item: dict[str, Any], custom: Collection[str], loc: Loca
         label = parse_uncertainty_type(declared)
         value["uncertainty_type_declared"] = label
         value["uncertainty_declared"] = uncertainty
-        uncertainty = None if uncertainty is None else to_two_sigma(uncertainty, label)
+        if uncertainty is not None and label is not None:
+            with suppress(InvalidInputError):  # a negative one is reported by the value's model
+                uncertainty = to_two_sigma(uncertainty, label)
     value["uncertainty"] = uncertainty
     if value["correlated_ratio"]:
         correlated = parse_isotope_quantity(value["correlated_ratio"], custom)

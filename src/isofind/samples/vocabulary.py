@@ -343,9 +343,8 @@ def canonical_delta(text: str, custom_symbols: Collection[str] = frozenset()) ->
 
 # --- Uncertainties ------------------------------------------------------------------------
 
-# Declared label → factor that turns it into 2σ. 2SE stays 2SE: the stored number is a
-# two-sided interval either way, and the declared label records what it was.
-_TWO_SIGMA_FACTORS = {"1σ": 2.0, "1SD": 2.0, "1SE": 2.0, "2σ": 1.0, "2SD": 1.0, "2SE": 1.0}
+# The labels a sample's uncertainty may be declared in; the standards' to_two_sigma turns
+# each into 2σ (a 2SE stays a 2SE: the declared label records what it was).
 _UNCERTAINTY_TYPE = re.compile(r"±?([12])(σ|sigma|s|sd|se)")
 
 
@@ -358,11 +357,6 @@ def parse_uncertainty_type(text: str) -> str | None:
     level, unit = match.groups()
     suffix = "σ" if unit in ("σ", "sigma", "s") else unit.upper()
     return f"{level}{suffix}"
-
-
-def to_two_sigma(value: float, declared: str | None) -> float:
-    """`value` as a 2σ-level uncertainty; an undeclared value is taken as already 2σ."""
-    return value * _TWO_SIGMA_FACTORS[declared] if declared else value
 
 
 # --- DOIs -----------------------------------------------------------------------------------

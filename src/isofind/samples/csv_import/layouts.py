@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from isofind.reference.standards.normalization import to_two_sigma
 from isofind.samples.csv_import.headers import FieldRole, GroupRole
 from isofind.samples.csv_import.results import ImportProblem, ParsedIsotopeValue, problem
 from isofind.samples.csv_import.values import CellProblem, as_date, parse_number
@@ -22,7 +23,6 @@ from isofind.samples.vocabulary import (
     normalise_element,
     parse_isotope_quantity,
     parse_uncertainty_type,
-    to_two_sigma,
 )
 
 if TYPE_CHECKING:
@@ -360,4 +360,4 @@ class IsotopeValueReader:
         if declared is None and columns.uncertainty_type is not None:
             declared = _uncertainty_type(columns.uncertainty_type, cells, line, problems)
         declared = declared or context.uncertainty_type
-        return to_two_sigma(number, declared), declared
+        return (to_two_sigma(number, declared) if declared else number), declared
