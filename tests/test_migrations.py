@@ -87,3 +87,20 @@ def test_the_permission_generation_triggers_come_and_go_with_their_migration(
         connection.execute(text("DELETE FROM object_permissions"))
         assert counter(connection) == 1
     database.dispose()
+
+
+def test_usernames_get_their_key_and_colliding_ones_keep_their_accounts(
+        scratch_url: str) -> None:
+    database = Database(scratch_url)
+    engine = database.engine
+    upgrade(engine, "0008_permission_generation")
+    with engine.begin() as connection:
+        for user_id, username in ((1, "Élise"), (2, "élise"), (3, "Bob")):
+            _insert(connection, "users", {"id": user_id, "username": username})
+
+    upgrade(engine, "0009_username_key")
+
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT id, username_key FROM users ORDER BY id")).all()
+    assert [tuple(row) for row in keys] == [(1, "élise"), (2, "élise#2"), (3, "bob")]
+    database.dispose()

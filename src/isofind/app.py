@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -102,7 +103,13 @@ def _jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
         if "ctx" in error:
             item["ctx"] = {k: str(v) for k, v in error["ctx"].items()}
         errors.append(item)
-    return errors
+    # The input may be the raw body (a JSON body sent as text/plain): bytes, maybe not UTF-8.
+    encoded: list[dict[str, object]] = jsonable_encoder(errors, custom_encoder={bytes: _as_text})
+    return encoded
+
+
+def _as_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -148,3 +149,32 @@ def test_v1_paths_answer_with_and_without_trailing_slash(multi_client: TestClien
     assert multi_client.get("/api/v1/users", auth=ADMIN).status_code == 200
     assert multi_client.get("/api/v1/users/me/", auth=ADMIN).status_code == 200
     assert multi_client.get("/api/v1/users/abc", auth=ADMIN).status_code == 400
+
+
+@pytest.mark.parametrize("again", ["Élise", "élise", "ÉLISE", "E\u0301lise", " élise "])
+def test_usernames_are_one_name_whatever_their_case_or_composition(
+        multi_client: TestClient, again: str) -> None:
+    first = multi_client.post("/api/users/create", auth=ADMIN, json={
+        "username": "Élise", "password": "long-enough"})
+    assert first.status_code in (200, 201), first.text
+
+    duplicate = multi_client.post("/api/users/create", auth=ADMIN, json={
+        "username": again, "password": "long-enough"})
+
+    assert duplicate.status_code == 409
+    assert duplicate.json() == {"detail": f"username {again.strip()!r} is already taken"}
+    signed_in = multi_client.get("/api/v1/users/me", auth=(again.strip(), "long-enough"))
+    assert signed_in.status_code == 200 and signed_in.json()["name"] == "Élise"
+
+
+@pytest.mark.parametrize("path", ["groups", "projects"])
+@pytest.mark.parametrize("again", ["Équipe Pb", "équipe pb", "E\u0301quipe PB"])
+def test_group_and_project_names_are_unique_whatever_their_case(
+        multi_client: TestClient, path: str, again: str) -> None:
+    assert multi_client.post(f"/api/v1/{path}/", auth=ADMIN,
+                             json={"name": "Équipe Pb"}).status_code == 201
+
+    duplicate = multi_client.post(f"/api/v1/{path}/", auth=ADMIN, json={"name": again})
+
+    assert duplicate.status_code == 409
+    assert again in duplicate.json()["message"]

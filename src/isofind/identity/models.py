@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from enum import IntEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from isofind.db import Base
 from isofind.timeutil import utcnow
@@ -34,11 +35,20 @@ class Role(IntEnum):
             ) from None
 
 
+def name_key(name: str) -> str:
+    """What two names must share to be the same name: case, Unicode composition and
+    surrounding spaces aside (``Élise`` and ``élise``). Computed here, not by SQL ``lower()``,
+    which SQLite applies to ASCII letters only."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
+    # name_key(username), kept by the validator below: sign-in and uniqueness go by it.
+    username_key: Mapped[str | None] = mapped_column(String(600), unique=True, index=True)
     email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(500))
@@ -57,6 +67,11 @@ class User(Base):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+    @validates("username")
+    def _keep_username_key(self, _field: str, username: str) -> str:
+        self.username_key = name_key(username)
+        return username
 
     @property
     def name(self) -> str:

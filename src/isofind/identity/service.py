@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from pwdlib import PasswordHash
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record
@@ -29,6 +30,7 @@ from isofind.identity.models import (
     RecoveryCode,
     Role,
     User,
+    name_key,
 )
 from isofind.recent import Recent
 from isofind.timeutil import utcnow
@@ -82,7 +84,7 @@ class IdentityRuntime:
 def find_user(db: Session, username: str) -> User | None:
     if "\x00" in username:  # no stored name has one, and PostgreSQL text cannot hold it
         return None
-    return db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    return db.scalar(select(User).where(User.username_key == name_key(username)))
 
 
 def get_user(db: Session, user_id: int) -> User:
@@ -121,8 +123,9 @@ def create_user(
     if not username or len(username) > 150 or any(ch.isspace() for ch in username):
         raise BadRequest(f"username {username!r} must be 1-150 characters without spaces")
     check_new_password(password)
+    taken = Conflict(f"username {username!r} is already taken")
     if find_user(db, username) is not None:
-        raise Conflict(f"username {username!r} is already taken")
+        raise taken
     user = User(
         username=username,
         password_hash=runtime.hasher.hash(password),
@@ -137,8 +140,11 @@ def create_user(
         is_deleted=False,
         admin_permissions_enabled=False,
     )
-    db.add(user)
-    db.flush()
+    try:
+        with db.begin_nested():  # a concurrent creation of the same name loses cleanly
+            db.add(user)
+    except IntegrityError:
+        raise taken from None
     return user
 
 
@@ -199,7 +205,7 @@ def delete_user(db: Session, user: User) -> None:
 
 
 def _throttle_key(username: str) -> str:
-    return username.replace("\x00", "").strip().lower()[:150]
+    return name_key(username.replace("\x00", ""))[:150]
 
 
 def _throttle(db: Session, username: str) -> LoginThrottle | None:
