@@ -58,6 +58,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.info[_WRITING] = immediate
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
 
@@ -66,6 +67,9 @@ _IMMEDIATE = "isofind_sqlite_immediate"
 # The connection's count of rows changed when its transaction began: unchanged at the end, the
 # transaction wrote nothing and ending it is a ROLLBACK that releases a read lock, no I/O.
 _CHANGES_AT_BEGIN = "isofind_changes_at_begin"
+# Set once the transaction holds the write lock (immediate, or upgraded before a write).
+_WRITING = "isofind_writing"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 
 
 _READ = "isofind_read"
@@ -146,6 +150,28 @@ def _open_transaction_when_needed(reader: Engine) -> None:
             _set_autocommit(connection, False)  # psycopg sends BEGIN before this statement
 
 
+def _write_lock_before_first_write(reader: Engine) -> None:
+    """A SQLite read session that writes (a login failure counted on a GET, a session's
+    last-seen time, an export recorded in the activity log) takes the write lock first.
+
+    Its deferred transaction holds a read snapshot; SQLite refuses at once, without waiting,
+    to turn a snapshot into a write while another connection writes ("database is locked",
+    a 500). So the snapshot is let go and the transaction begins again, immediate, waiting
+    for the lock; what was read stays read, as a PostgreSQL read session sees its earlier
+    statements.
+    """
+
+    @event.listens_for(reader, "before_cursor_execute")
+    def _before_execute(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get(_WRITING) or not statement.startswith(_WRITES):
+            return
+        connection.info[_WRITING] = True
+        driver = connection.connection.dbapi_connection
+        if driver.total_changes == connection.info.get(_CHANGES_AT_BEGIN):
+            driver.execute("ROLLBACK")
+            driver.execute("BEGIN IMMEDIATE")
+
+
 def encode_json(value: Any) -> str:
     """``json.dumps(value)`` values (big integers, NaN) at pydantic's speed, 3x the stdlib's:
     object data is encoded on every write and dominated imports."""
@@ -196,6 +222,8 @@ class Database:
         reader = self.engine.execution_options(**{_READ: True})
         if self.engine.dialect.name == "postgresql":
             _open_transaction_when_needed(reader)
+        elif self.is_sqlite:
+            _write_lock_before_first_write(reader)
         self._read = sessionmaker(reader, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
 

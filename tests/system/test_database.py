@@ -4,6 +4,8 @@ pinged only after sitting idle."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -169,3 +171,33 @@ def test_a_connection_cut_right_after_use_fails_one_request_only(
     with pytest.raises(OperationalError):
         _backend_pid(pg_database)
     assert _backend_pid(pg_database) != cut
+
+
+def test_a_sqlite_read_that_writes_waits_for_another_writer_instead_of_failing(
+    backend: str, database: Database
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    writer = database.open(write=True)
+    writer.add(LoginThrottle(username="held-by-the-writer", failures=1))
+    writer.flush()  # holds the write lock until it commits
+
+    def commit_later() -> None:
+        time.sleep(0.3)
+        database.end(writer)
+
+    reader = database.open(write=False)
+    assert reader.execute(select(User.id)).all() is not None  # a read snapshot is held
+    committer = threading.Thread(target=commit_later)
+    committer.start()
+    try:
+        reader.add(LoginThrottle(username="written-by-a-read", failures=1))
+        reader.flush()  # "database is locked" at once, before the lock was taken first
+        database.end(reader)
+    finally:
+        committer.join()
+    assert _throttled(database, "held-by-the-writer")
+    assert _throttled(database, "written-by-a-read")
+    with database.session(write=True) as db:
+        db.execute(delete(LoginThrottle).where(LoginThrottle.username.in_(
+            ["held-by-the-writer", "written-by-a-read"])))
