@@ -178,3 +178,15 @@ def test_group_and_project_names_are_unique_whatever_their_case(
 
     assert duplicate.status_code == 409
     assert again in duplicate.json()["message"]
+
+
+def test_zone_and_crm_names_are_unique_whatever_their_case(client: TestClient) -> None:
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    for again in ("Zone Égée", "zone égée"):
+        response = client.post("/api/zones", json={"name": again, "geometry": square})
+        assert response.status_code == (201 if again == "Zone Égée" else 409), response.text
+    for again in ("Étalon Ä", "étalon ä"):
+        response = client.post("/api/crm/add", json={"name": again})
+        assert response.status_code == (201 if again == "Étalon Ä" else 409), response.text
+    assert client.post("/api/crm/add", json={"name": "Étalon Ä"}).json() == {
+        "detail": "a CRM named 'Étalon Ä' already exists (id 1)"}

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
 from isofind.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -25,9 +25,9 @@ from isofind.identity.models import (
     ProjectMember,
     Role,
     User,
-    name_key,
 )
 from isofind.identity.service import get_user
+from isofind.names import same_name
 from isofind.permissions.models import Level
 
 MEMBER_LEVELS = (Level.READ, Level.WRITE, Level.GRANT)
@@ -114,19 +114,12 @@ def group_member_ids(db: Session, group_ids: list[int]) -> dict[int, list[int]]:
     return members
 
 
-def _name_taken(db: Session, column: InstrumentedAttribute[str], name: str) -> bool:
-    """Is ``name`` a name of the column's table already, case aside? Compared here: a lab
-    has tens of groups, and SQL ``lower()`` folds ASCII letters only on SQLite."""
-    wanted = name_key(name)
-    return any(name_key(existing) == wanted for existing in db.scalars(select(column)))
-
-
 def create_group(db: Session, actor: User, body: object) -> Group:
     _require_manager(actor, "groups")
     payload = _object_body(body)
     _unknown_keys(payload, {"name", "description"})
     name = _text(payload, "name", NAME_MAX, required=True)
-    if _name_taken(db, Group.name, name):
+    if same_name(db, Group.id, Group.name, name) is not None:
         raise Conflict(f"a basic group named {name!r} already exists")
     group = Group(name=name, description=_text(payload, "description", DESCRIPTION_MAX,
                                                required=False))
@@ -217,7 +210,7 @@ def create_project(db: Session, actor: User, body: object) -> Project:
     payload = _object_body(body)
     _unknown_keys(payload, {"name", "description"})
     name = _text(payload, "name", NAME_MAX, required=True)
-    if _name_taken(db, Project.name, name):
+    if same_name(db, Project.id, Project.name, name) is not None:
         raise Conflict(f"a project group named {name!r} already exists")
     project = Project(name=name, description=_text(payload, "description", DESCRIPTION_MAX,
                                                    required=False))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from enum import IntEnum
 
@@ -10,6 +9,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from isofind.db import Base
+from isofind.names import caseless
 from isofind.timeutil import utcnow
 
 
@@ -35,19 +35,12 @@ class Role(IntEnum):
             ) from None
 
 
-def name_key(name: str) -> str:
-    """What two names must share to be the same name: case, Unicode composition and
-    surrounding spaces aside (``Élise`` and ``élise``). Computed here, not by SQL ``lower()``,
-    which SQLite applies to ASCII letters only."""
-    return unicodedata.normalize("NFC", name.strip()).casefold()
-
-
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
-    # name_key(username), kept by the validator below: sign-in and uniqueness go by it.
+    # caseless(username), kept by the validator below: sign-in and uniqueness go by it.
     username_key: Mapped[str | None] = mapped_column(String(600), unique=True, index=True)
     email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(200))
@@ -70,7 +63,7 @@ class User(Base):
 
     @validates("username")
     def _keep_username_key(self, _field: str, username: str) -> str:
-        self.username_key = name_key(username)
+        self.username_key = caseless(username)
         return username
 
     @property

@@ -30,8 +30,8 @@ from isofind.identity.models import (
     RecoveryCode,
     Role,
     User,
-    name_key,
 )
+from isofind.names import caseless
 from isofind.recent import Recent
 from isofind.timeutil import utcnow
 
@@ -84,7 +84,7 @@ class IdentityRuntime:
 def find_user(db: Session, username: str) -> User | None:
     if "\x00" in username:  # no stored name has one, and PostgreSQL text cannot hold it
         return None
-    return db.scalar(select(User).where(User.username_key == name_key(username)))
+    return db.scalar(select(User).where(User.username_key == caseless(username)))
 
 
 def get_user(db: Session, user_id: int) -> User:
@@ -205,7 +205,7 @@ def delete_user(db: Session, user: User) -> None:
 
 
 def _throttle_key(username: str) -> str:
-    return name_key(username.replace("\x00", ""))[:150]
+    return caseless(username.replace("\x00", ""))[:150]
 
 
 def _throttle(db: Session, username: str) -> LoginThrottle | None:

@@ -27,6 +27,7 @@ from isofind.activity.service import record as record_activity
 from isofind.errors import Conflict, NotFound
 from isofind.identity.models import User
 from isofind.matching.models import Zone
+from isofind.names import same_name
 from isofind.timeutil import iso_timestamp, utcnow
 
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
@@ -226,9 +227,9 @@ def get_zone(db: Session, zone_id: int) -> dict[str, Any]:
 
 
 def _check_unique_name(db: Session, name: str, zone_id: int | None) -> None:
-    clash = db.scalar(select(Zone.id).where(func.lower(Zone.name) == name.lower()))
-    if clash is not None and clash != zone_id:
-        raise Conflict(f"a zone named {name!r} already exists (zone {clash})")
+    clash = same_name(db, Zone.id, Zone.name, name)
+    if clash is not None and clash[0] != zone_id:
+        raise Conflict(f"a zone named {name!r} already exists (zone {clash[0]})")
 
 
 def create_zone(db: Session, user: User, fields: dict[str, Any], *,

@@ -7,7 +7,7 @@ Create Date: 2026-12-06 08:00:00.000000
 Sign-in and uniqueness compared ``lower(username)`` in SQL with the name lowered in Python.
 SQLite's ``lower()`` folds ASCII letters only: ``Élise`` could not sign in as ``élise``, and
 creating ``Élise`` twice got past the check and failed on the unique constraint (a 500, found
-by schemathesis). ``username_key`` holds :func:`isofind.identity.models.name_key` of each
+by schemathesis). ``username_key`` holds :func:`isofind.names.caseless` of each
 username, under a unique index. Two existing names with the same key (possible on SQLite for
 non-ASCII names) keep their accounts: the later one's key gets its id appended.
 """
@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _name_key(name: str) -> str:
-    # isofind.identity.models.name_key as of this revision (a migration keeps its own rules)
+    # isofind.names.caseless as of this revision (a migration keeps its own rules)
     return unicodedata.normalize("NFC", name.strip()).casefold()
 
 

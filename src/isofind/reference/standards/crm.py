@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
@@ -27,6 +27,7 @@ from isofind.errors import (
     Unprocessable,
 )
 from isofind.identity.models import User
+from isofind.names import same_name
 from isofind.reference.standards import georem
 from isofind.reference.standards.models import Crm, CrmConcentration, CrmIsotope, CrmVersion
 from isofind.reference.standards.normalization import ValueKind, canonical_uncertainty_type
@@ -274,9 +275,9 @@ def _bump(crm: Crm, user: User) -> None:
 
 
 def _name_free(db: Session, name: str, excluding: int | None = None) -> None:
-    clash = db.scalar(select(Crm).where(func.lower(Crm.name) == name.lower()))
-    if clash is not None and clash.id != excluding:
-        raise Conflict(f"a CRM named {clash.name!r} already exists (id {clash.id})")
+    clash = same_name(db, Crm.id, Crm.name, name)
+    if clash is not None and clash[0] != excluding:
+        raise Conflict(f"a CRM named {clash[1]!r} already exists (id {clash[0]})")
 
 
 def add_crm(db: Session, user: User, body: CrmIn, client: str | None = None) -> Crm:
