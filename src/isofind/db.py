@@ -22,10 +22,12 @@ from typing import Any
 from psycopg import ServerCursor
 from psycopg.pq import TransactionStatus
 from pydantic_core import from_json, to_json
-from sqlalchemy import JSON, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import JSON, Engine, MetaData, String, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import GenericFunction
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +56,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function(UNICODE_LOWER, 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -61,6 +64,28 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.info[_WRITING] = immediate
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+UNICODE_LOWER = "isofind_lower"
+
+
+class unicode_lower(GenericFunction[str]):
+    """``lower()`` of every letter: SQLite's own folds ASCII letters only ("GALÈNE" stayed
+    "gALÈNE"), so SQLite connections get Python's ``str.lower`` under another name."""
+
+    type = String()
+    identifier = "unicode_lower"  # func.lower stays SQLAlchemy's own
+    name = "lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "sqlite")
+def _unicode_lower_on_sqlite(element: unicode_lower, compiler: Any, **kwargs: Any) -> str:
+    return f"{UNICODE_LOWER}({compiler.process(element.clauses, **kwargs)})"
 
 
 _IMMEDIATE = "isofind_sqlite_immediate"

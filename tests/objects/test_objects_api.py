@@ -284,6 +284,23 @@ def test_searches_run_in_sql(client: TestClient, action_id: int) -> None:
     assert "position" in bad.json()["message"]
 
 
+def test_the_simple_search_ignores_the_case_of_every_letter(
+        client: TestClient, action_id: int) -> None:
+    create(client, action_id, name_data("GALÈNE ÉCHANTILLON 3"))
+    create(client, action_id, name_data("Cérusite"))
+
+    def ids(text: str) -> list[int]:
+        response = client.get("/api/v1/objects/", auth=ADMIN,
+                              params={"q": text, "use_advanced_search": "false"})
+        assert response.status_code == 200, response.text
+        return [o["object_id"] for o in response.json()]
+
+    assert ids("galène") == [1]
+    assert ids("échantillon 3") == [1]
+    assert ids("CÉRUSITE") == [2]
+    assert ids("GALENE") == []  # accents are letters, not case
+
+
 def test_references_related_objects_and_referencing_ids(client: TestClient, action_id: int) -> None:
     create(client, action_id, name_data("target"))
     create(

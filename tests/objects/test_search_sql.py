@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from isofind.db import make_engine
 from isofind.objects.search import compile_condition, simple_text_condition
 
 # A subquery that fails to correlate shows up as a cartesian-product warning.
@@ -284,7 +285,7 @@ def engine(
         url = sa.make_url(f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.db'}")
     else:
         url = request.getfixturevalue("postgresql_url")
-    engine = sa.create_engine(url)
+    engine = make_engine(url.render_as_string(hide_password=False))  # as the app connects
     OBJECTS_TABLE.metadata.create_all(engine)
     with engine.begin() as connection:
         connection.execute(

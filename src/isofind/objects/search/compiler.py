@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from isofind.db import unicode_lower
 from isofind.objects.search.errors import SearchQueryError
 from isofind.objects.search.json_access import (
     Condition,
@@ -380,7 +381,7 @@ def _has_tag(document: JsonValue, name: str) -> Condition:
     return sa.and_(
         _has_type(tags, "tags"),
         tags.child("tags").any_item(
-            lambda tag: sa.and_(tag.is_string(), sa.func.lower(tag.text()) == name)
+            lambda tag: sa.and_(tag.is_string(), unicode_lower(tag.text()) == name)
         ),
     )
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
 from sqlalchemy.sql.elements import ColumnElement
 
+from isofind.db import unicode_lower
 from isofind.objects.search.nodes import PathSegment
 
 Condition = ColumnElement[bool]
@@ -86,8 +87,7 @@ def _exists_correlated(subquery: sa.Select[Any], own_rows: Any) -> Condition:
 
 
 def contains_ignoring_case(text: ColumnElement[str], needle: str) -> Condition:
-    # SQLite's lower() folds ASCII letters only: "GALÈNE" is not found by "galène" there.
-    return sa.func.lower(text).contains(needle.lower(), autoescape=True)
+    return unicode_lower(text).contains(needle.lower(), autoescape=True)
 
 
 @dataclass(frozen=True)
