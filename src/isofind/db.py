@@ -74,8 +74,8 @@ UNICODE_LOWER = "isofind_lower"
 
 
 class unicode_lower(GenericFunction[str]):
-    """``lower()`` of every letter: SQLite's own folds ASCII letters only ("GALÈNE" stayed
-    "gALÈNE"), so SQLite connections get Python's ``str.lower`` under another name."""
+    """``lower()`` of every letter: SQLite's own folds ASCII letters only ("GALÈNE" became
+    "galÈne"), so SQLite connections get Python's ``str.lower`` under another name."""
 
     type = String()
     identifier = "unicode_lower"  # func.lower stays SQLAlchemy's own

@@ -28,6 +28,13 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
+def sqlite_database(backend: str, database: Database) -> Database:
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    return database
+
+
+@pytest.fixture
 def pg_database(backend: str, database: Database) -> Database:
     if backend != "postgresql":
         pytest.skip("PostgreSQL only")
@@ -49,10 +56,8 @@ def test_a_session_that_never_connected_closes_at_once(database: Database) -> No
 
 
 def test_a_sqlite_transaction_that_changed_no_row_closes_at_once(
-    backend: str, database: Database
-) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite only")
+        sqlite_database: Database) -> None:
+    database = sqlite_database
     for write in (False, True):
         session = database.open(write=write)
         session.execute(select(User.id)).all()
@@ -63,10 +68,8 @@ def test_a_sqlite_transaction_that_changed_no_row_closes_at_once(
 
 
 def test_a_sqlite_transaction_that_changed_a_row_is_ended_by_a_commit(
-    backend: str, database: Database
-) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite only")
+        sqlite_database: Database) -> None:
+    database = sqlite_database
     for write in (False, True):
         session = database.open(write=write)
         session.execute(select(User.id)).all()
@@ -174,10 +177,8 @@ def test_a_connection_cut_right_after_use_fails_one_request_only(
 
 
 def test_a_sqlite_read_that_writes_waits_for_another_writer_instead_of_failing(
-    backend: str, database: Database
-) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite only")
+        sqlite_database: Database) -> None:
+    database = sqlite_database
     writer = database.open(write=True)
     writer.add(LoginThrottle(username="held-by-the-writer", failures=1))
     writer.flush()  # holds the write lock until it commits
