@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
     import_workers: int | None = Field(
         None, ge=0, le=1, description="Imports: 1 lets a worker process build the rows of "
-        "large imports while the server's writes them, 0 never; unset, 1 on SQLite and on "
+        "large imports while the server writes them, 0 never; unset, 1 on SQLite and on "
         "PostgreSQL with 4 cores or more (its own server needs one: on 2 cores a worker made "
         "a 100,000-sample import slower, 25 -> 28 s, and SQLite faster, 22 -> 19 s)."
     )
