@@ -159,7 +159,7 @@ class SourceSet:
     _restricted: Recent[bytes, PreparedSources] = field(
         default_factory=lambda: Recent(RESTRICTED_PER_SET))
     readable_memo: Recent[tuple[PermissionKey, int], Readable] = field(
-        default_factory=lambda: Recent(READABLE_PER_SET, largest=READABLE_LARGEST))
+        default_factory=lambda: Recent(READABLE_PER_SET))
     _group_priors: dict[Hashable, dict[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -372,10 +372,6 @@ class Readable:
     hidden: IntArray | None = None
     allowed: IntArray | None = None
 
-    def __len__(self) -> int:
-        """How many ids it holds (what memoising it costs)."""
-        return sum(ids.size for ids in (self.hidden, self.allowed) if ids is not None)
-
     def mask(self, ids: IntArray) -> NDArray[np.bool_]:
         if self.allowed is not None:
             return np.isin(ids, self.allowed)
@@ -418,7 +414,8 @@ def readable(db: Session, viewer: Viewer, source_set: SourceSet) -> Readable:
     if (generation(db) == source_set.generation
             and permissions.permission_generation(db) == memo_key[1]):
         answer = Readable(hidden=hidden)
-        source_set.readable_memo.put(memo_key, answer)
+        if hidden.size <= READABLE_LARGEST:
+            source_set.readable_memo.put(memo_key, answer)
         return answer
     return Readable(allowed=_ids(db, select(SampleIndex.sample_id).where(condition,
                                                                         *conditions)))
