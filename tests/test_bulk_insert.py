@@ -9,7 +9,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from isofind.bulk_insert import BackgroundInserts, insert_rows, reserve_ids
+from isofind.bulk_insert import (
+    STATISTICS_AFTER,
+    BackgroundInserts,
+    insert_rows,
+    refresh_statistics,
+    reserve_ids,
+)
 from isofind.db import encode_json
 from isofind.objects.models import ObjectRecord, ObjectSchema
 from isofind.samples.action import ISOTOPE_SAMPLE_ACTION_ID
@@ -56,3 +62,23 @@ def test_background_inserts_write_in_order_and_raise_the_first_error(app: FastAP
         inserts.insert(ObjectSchema.__table__, [{"digest": "u", "schema": "{}"}])
     with app.state.database.session(write=False) as db:  # the transaction was rolled back
         assert set(db.scalars(sa.select(ObjectSchema.digest))) == {"s"}
+
+
+def _estimated_rows(db: sa.orm.Session, table: str) -> float:
+    return db.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+
+
+def test_statistics_follow_a_large_bulk_write_on_postgresql(app: FastAPI, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite keeps no planner statistics")
+    with app.state.database.session(write=True) as db:
+        insert_rows(db, ObjectSchema.__table__, [{"digest": "s", "schema": "{}"}])
+        ids = reserve_ids(db, ObjectRecord.__table__, STATISTICS_AFTER)
+        insert_rows(db, ObjectRecord.__table__, [object_row(i, {"n": i}) for i in ids])
+        before = _estimated_rows(db, "objects")
+
+        refresh_statistics(db, [ObjectRecord.__table__], STATISTICS_AFTER - 1)
+        assert _estimated_rows(db, "objects") == before != STATISTICS_AFTER
+
+        refresh_statistics(db, [ObjectRecord.__table__], STATISTICS_AFTER)
+        assert _estimated_rows(db, "objects") == STATISTICS_AFTER

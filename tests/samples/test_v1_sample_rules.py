@@ -276,3 +276,20 @@ def test_quantities_sent_in_other_units_read_in_the_schema_s_units(
     stored = client.get(f"/api/v1/objects/{sid}", auth=ADMIN).json()["data"]["altitude"]
     assert (stored["magnitude"], stored["units"], stored["magnitude_in_base_units"]) == (
         1.25, "km", 1250.0)
+
+
+def test_a_file_repeating_a_sample_in_other_units_adds_no_version(
+        app: FastAPI, client: TestClient) -> None:
+    data = sample_data({"altitude": 1250.0})
+    data["altitude"] = {"_type": "quantity", "magnitude": 1.25, "magnitude_in_base_units": 1250.0,
+                        "units": "km", "dimensionality": "[length]"}
+    sample_id = created_id(client, data)
+    csv = ("name,altitude,206Pb/204Pb,2s_206Pb/204Pb,standard\n"
+           "Galène Pontgibaud 3,1250,18.412,0.0022,NIST SRM 981\n").encode()
+
+    report = client.post("/api/import-csv", files={"file": ("same.csv", csv, "text/csv")}).json()
+
+    assert (report["samples_updated"], report["samples_unchanged"]) == (0, 1)
+    stored = client.get(f"/api/v1/objects/{sample_id}/versions/0", auth=ADMIN).json()["data"]
+    assert stored["altitude"]["units"] == "km"
+    assert client.get(f"/api/v1/objects/{sample_id}/versions/1", auth=ADMIN).status_code == 404

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
-from isofind.bulk_insert import BackgroundInserts
+from isofind.bulk_insert import BackgroundInserts, refresh_statistics
 from isofind.db import Base
 from isofind.errors import Forbidden, Unprocessable
 from isofind.identity.models import User
@@ -109,43 +109,66 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
 
 
 def _writable_by_name(db: Session, viewer: Viewer, keys: list[str]) -> dict[str, int]:
-    """The oldest writable sample of each name key."""
+    """The oldest writable sample of each name key.
+
+    The oldest is picked here, not by ORDER BY: ordered by id, PostgreSQL walked the whole
+    primary key backwards when it had no statistics yet (right after a large import), which
+    made each query of 500 keys take 1.4 s over 100,000 samples instead of 2 ms.
+    """
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(set(keys))):
         query = (select(SampleIndex.name_key, SampleIndex.sample_id)
                  .join(ObjectRecord, ObjectRecord.id == SampleIndex.sample_id)
-                 .where(SampleIndex.name_key.in_(chunk), permissions.holds(viewer, Level.WRITE))
-                 .order_by(SampleIndex.sample_id.desc()))
-        found.update({key: sample_id for key, sample_id in db.execute(query)})
+                 .where(SampleIndex.name_key.in_(chunk), permissions.holds(viewer, Level.WRITE)))
+        for key, sample_id in db.execute(query):
+            found[key] = min(sample_id, found.get(key, sample_id))
     return found
 
 
 def _merged_data(record: ObjectRecord, incoming: IncomingSample,
-                 archive: bool) -> tuple[dict[str, Any], int]:
+                 archive: bool) -> tuple[dict[str, Any] | None, int]:
+    """The data of the sample's next version and the number of values it adds, or None when
+    the file brings nothing new: no value, no field and no archived flag the sample lacks."""
     stored = isotope_values(record.data)
     known = {identity(value) for value in stored}
     new = [value for value in incoming.isotopes if identity(value) not in known]
-    numbered, next_id = with_ids(new, [], next_isotope_id(record.data))
+    stored_fields = sample_fields(record.data)
     # The stored name stays: the file's spelling may differ in case or accents only.
-    fields = {**sample_fields(record.data),
+    fields = {**stored_fields,
               **{k: v for k, v in incoming.fields.items() if v is not None and k != "name"}}
-    data = object_data(fields, [*stored, *numbered],
-                       archived=archive or is_archived(record.data), next_isotope_id=next_id)
+    archived = archive or is_archived(record.data)
+    if not new and fields == stored_fields and archived == is_archived(record.data):
+        return None, 0
+    numbered, next_id = with_ids(new, [], next_isotope_id(record.data))
+    data = object_data(fields, [*stored, *numbered], archived=archived,
+                       next_isotope_id=next_id)
     return data, len(numbered)
 
 
-def _update_existing(db: Session, viewer: Viewer, sample_id: int, incoming: IncomingSample,
-                     archive: bool, report: MergeReport) -> None:
-    record = db.get(ObjectRecord, sample_id)
-    assert record is not None
+def _update_existing(db: Session, viewer: Viewer, record: ObjectRecord,
+                     incoming: IncomingSample, archive: bool, report: MergeReport) -> None:
     data, added = _merged_data(record, incoming, archive)
-    if data == record.data:
+    if data is None or data == record.data:
         report.samples_unchanged += 1
     else:
-        objects.add_version(db, viewer, sample_id, data=data, log_type="EDIT_OBJECT")
+        objects.add_version(db, viewer, record.id, data=data, log_type="EDIT_OBJECT")
         report.samples_updated += 1
         report.values_added += added
-    report.ids_by_key[incoming.key] = sample_id
+    report.ids_by_key[incoming.key] = record.id
+
+
+def _update_all(db: Session, viewer: Viewer, updates: list[tuple[int, IncomingSample]],
+                archive: bool, report: MergeReport, progress: Progress | None) -> None:
+    """Merge each incoming sample into its stored one, in file order. The stored samples are
+    read 500 at a time: one query each cost 0.4 ms, two thirds of re-importing a file."""
+    for chunk in _chunks(updates):
+        ids = sorted({sample_id for sample_id, _ in chunk})
+        records = {record.id: record for record in db.scalars(
+            select(ObjectRecord).where(ObjectRecord.id.in_(ids)))}
+        for sample_id, incoming in chunk:
+            _update_existing(db, viewer, records[sample_id], incoming, archive, report)
+            if progress:
+                progress(1)
 
 
 def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive: bool,
@@ -163,9 +186,11 @@ def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive
                              [sample.key for sample in chunk],
                              all_ids[start:start + len(chunk)], archive))
     tables = Base.metadata.tables
+    written: dict[str, Table] = {}
     with BackgroundInserts(db) as inserts:
         for batch, built in zip(batches, build_batches(batches, workers=workers), strict=True):
             for table_name, rows in built.rows:
+                written[table_name] = tables[table_name]
                 inserts.insert(tables[table_name], rows)
             report.samples_created += len(batch.ids)
             report.values_added += built.values
@@ -173,6 +198,7 @@ def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive
             if progress:
                 progress(len(batch.ids))
     bump_generation(db)
+    refresh_statistics(db, written.values(), len(incoming))
 
 
 def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
@@ -184,18 +210,18 @@ def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
         raise Forbidden("read-only users cannot import samples")
     report = MergeReport()
     existing = _writable_by_name(db, viewer, [sample.key for sample in samples])
+    updates: list[tuple[int, IncomingSample]] = []
     fresh: dict[str, IncomingSample] = {}
     for sample in samples:
         key = sample.key
         if key in existing:
-            _update_existing(db, viewer, existing[key], sample, archive, report)
-            if progress:
-                progress(1)
+            updates.append((existing[key], sample))
         elif key in fresh:  # same name twice in one document: one sample
             fresh[key].fields.update({k: v for k, v in sample.fields.items() if v is not None})
             fresh[key].isotopes.extend(sample.isotopes)
         else:
             fresh[key] = sample
+    _update_all(db, viewer, updates, archive, report, progress)
     _create_new(db, user, list(fresh.values()), archive, report, progress, workers)
     return report
 
