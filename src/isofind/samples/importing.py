@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
 from isofind.bulk_insert import BackgroundInserts, refresh_statistics
-from isofind.db import Base
+from isofind.db import Base, among
 from isofind.errors import Forbidden, Unprocessable
 from isofind.identity.models import User
 from isofind.objects import bulk
@@ -116,10 +116,10 @@ def _writable_by_name(db: Session, viewer: Viewer, keys: list[str]) -> dict[str,
     made each query of 500 keys take 1.4 s over 100,000 samples instead of 2 ms.
     """
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(set(keys))):
+    for named in among(SampleIndex.name_key, sorted(set(keys)), db.get_bind().dialect.name):
         query = (select(SampleIndex.name_key, SampleIndex.sample_id)
                  .join(ObjectRecord, ObjectRecord.id == SampleIndex.sample_id)
-                 .where(SampleIndex.name_key.in_(chunk), permissions.holds(viewer, Level.WRITE)))
+                 .where(named, permissions.holds(viewer, Level.WRITE)))
         for key, sample_id in db.execute(query):
             found[key] = min(sample_id, found.get(key, sample_id))
     return found

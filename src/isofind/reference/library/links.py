@@ -13,7 +13,7 @@ asked for is skipped, so a batch can be sent again after adding samples to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record
+from isofind.db import among
 from isofind.errors import Conflict, Forbidden, NotFound
 from isofind.objects.models import ObjectRecord
 from isofind.permissions.models import Level
@@ -46,9 +47,6 @@ from isofind.reference.library.schemas import (
 from isofind.samples.access import require_sample, sample_objects
 from isofind.timeutil import utcnow
 
-# Bound parameters per IN list: well under SQLite's limit on variables per statement.
-_CHUNK = 500
-
 
 @dataclass(frozen=True)
 class Target:
@@ -63,11 +61,6 @@ class Target:
                 "pipeline_key": self.pipeline.key if self.pipeline else None}
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start:start + _CHUNK]
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -78,9 +71,8 @@ def sample_pipeline_row(db: Session, sample_id: int) -> SamplePipeline | None:
 def link_views(db: Session, links: Sequence[SampleMethod]) -> list[LinkOut]:
     link_ids = [link.id for link in links]
     progress_ids: dict[int, int] = {}
-    for chunk in _chunks(link_ids):
-        rows = db.execute(select(SamplePipeline.link_id, SamplePipeline.id)
-                          .where(SamplePipeline.link_id.in_(chunk)))
+    for linked in among(SamplePipeline.link_id, link_ids, db.get_bind().dialect.name):
+        rows = db.execute(select(SamplePipeline.link_id, SamplePipeline.id).where(linked))
         progress_ids.update({link_id: progress_id for link_id, progress_id in rows})
     names = usernames(db, (link.assigned_by for link in links))
     return [LinkOut.of(link, names, progress_ids.get(link.id)) for link in links]
@@ -174,17 +166,16 @@ def _create_link(db: Session, viewer: Viewer, sample_id: int, target: Target,
 
 def _linked_method_samples(db: Session, sample_ids: Sequence[int], method: Method) -> set[int]:
     found: set[int] = set()
-    for chunk in _chunks(sample_ids):
+    for linked in among(SampleMethod.sample_id, sample_ids, db.get_bind().dialect.name):
         found.update(db.scalars(select(SampleMethod.sample_id).where(
-            SampleMethod.sample_id.in_(chunk), SampleMethod.method_id == method.id)))
+            linked, SampleMethod.method_id == method.id)))
     return found
 
 
 def _current_pipelines(db: Session, sample_ids: Sequence[int]) -> dict[int, SamplePipeline]:
     current: dict[int, SamplePipeline] = {}
-    for chunk in _chunks(sample_ids):
-        for row in db.scalars(select(SamplePipeline)
-                              .where(SamplePipeline.sample_id.in_(chunk))).unique():
+    for following in among(SamplePipeline.sample_id, sample_ids, db.get_bind().dialect.name):
+        for row in db.scalars(select(SamplePipeline).where(following)).unique():
             current[row.sample_id] = row
     return current
 
@@ -213,9 +204,9 @@ def link_sample(db: Session, viewer: Viewer, sample_id: int, body: LinkIn, *,
 
 def _ids_holding(db: Session, viewer: Viewer, ids: Sequence[int], level: Level) -> set[int]:
     held: set[int] = set()
-    for chunk in _chunks(ids):
+    for asked in among(ObjectRecord.id, ids, db.get_bind().dialect.name):
         held.update(db.scalars(sample_objects(viewer, level).with_only_columns(ObjectRecord.id)
-                               .where(ObjectRecord.id.in_(chunk))))
+                               .where(asked)))
     return held
 
 
