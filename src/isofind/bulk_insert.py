@@ -170,6 +170,9 @@ def refresh_statistics(db: Session, tables: Iterable[Table], added: int) -> None
     take 285 s instead of 3 s to find the stored names. ANALYZE in the import's transaction
     counts its own rows, and a change of statistics makes PostgreSQL plan cached statements
     again. SQLite keeps no statistics unless asked, and plans these queries by their indexes.
+
+    ANALYZE's lock stops only another ANALYZE or a VACUUM: a second large import reaching this
+    point waits for the first to commit, and reads and writes go on.
     """
     if added < STATISTICS_AFTER or db.get_bind().dialect.name != "postgresql":
         return

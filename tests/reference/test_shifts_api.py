@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from isofind.reference.standards.service import normalize_values
+from isofind.reference.standards.service import Library, normalize_values
 from tests.reference.standards_support import AA_ETH, SRM3114_D65, add_crm, create_standard
 
 AA_ETH_NO_LEVEL = ("AA-ETH δ66Zn: the source states no uncertainty level; its uncertainty is "
@@ -303,9 +303,9 @@ def test_normalizes_with_the_latest_calculated_shift_when_no_mean_is_entered(
     latest = _calculate(client, 1, "Pb", "206Pb/204Pb").json()
 
     with app.state.database.session(write=False) as db:
-        (result,) = normalize_values(db, [{"element": "Pb", "ratio": "206Pb/204Pb",
-                                           "value": 18.0, "uncertainty": 0.002,
-                                           "standard": "SRM 981"}], "SRM 981")
+        (result,) = normalize_values(Library.load(db), [
+            {"element": "Pb", "ratio": "206Pb/204Pb", "value": 18.0, "uncertainty": 0.002,
+             "standard": "SRM 981"}], "SRM 981")
 
     factor = 18.8029 / 18.7950
     assert first["id"] != latest["id"]
@@ -324,9 +324,9 @@ def test_normalizes_a_ratio_measured_against_a_house_standard(
     shift = _calculate(client, 1, "Pb", "206Pb/204Pb").json()
 
     with app.state.database.session(write=False) as db:
-        (result,) = normalize_values(db, [{"element": "Pb", "ratio": "206Pb/204Pb",
-                                           "value": 18.0, "uncertainty": 0.002,
-                                           "standard": "LabPb"}], "SRM 981")
+        (result,) = normalize_values(Library.load(db), [
+            {"element": "Pb", "ratio": "206Pb/204Pb", "value": 18.0, "uncertainty": 0.002,
+             "standard": "LabPb"}], "SRM 981")
 
     assert result["normalized_value"] == pytest.approx(18.0 * 18.8029 / 18.79, abs=1e-9)
     assert result["path"] == ["LabPb", "SRM 981"]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from isofind.activity.models import ActivityEntry
 from isofind.reference.standards.models import StandardVersion
-from isofind.reference.standards.service import normalize_values
+from isofind.reference.standards.service import Library, normalize_values
 from tests.conftest import ADMIN
 from tests.reference.standards_support import (
     AA_ETH,
@@ -37,7 +37,7 @@ def _without_time(standard: dict[str, Any]) -> dict[str, Any]:
 def _normalize(app: FastAPI, values: list[dict[str, Any]],
                target: str | None) -> list[dict[str, Any]]:
     with app.state.database.session(write=False) as db:
-        return normalize_values(db, values, target)
+        return normalize_values(Library.load(db), values, target)
 
 
 # --- listing --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ isotope index of samples) are always written in the same transaction as the vers
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -120,6 +120,21 @@ def get_object(db: Session, viewer: Viewer, object_id: int,
     if existing is None or existing.is_deleted:
         raise NotFound(f"object {object_id} does not exist")
     raise Forbidden(f"insufficient permissions ({level.label}) for object {object_id}")
+
+
+RECORDS_PER_QUERY = 500
+
+
+def records_in_order(db: Session, ids: Sequence[int]) -> Iterator[ObjectRecord]:
+    """The records of ``ids`` (already checked by the caller), in that order, repeats
+    included, read :data:`RECORDS_PER_QUERY` at a time. One query per record cost 0.4 ms;
+    all at once would hold every document of a 100,000-sample database in memory."""
+    for start in range(0, len(ids), RECORDS_PER_QUERY):
+        chunk = ids[start:start + RECORDS_PER_QUERY]
+        found = {record.id: record for record in db.scalars(
+            select(ObjectRecord).where(ObjectRecord.id.in_(sorted(set(chunk)))))}
+        for object_id in chunk:
+            yield found[object_id]
 
 
 def get_version(db: Session, viewer: Viewer, object_id: int,

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
 from isofind.objects.models import ObjectRecord
+from isofind.objects.service import records_in_order
 from isofind.permissions.models import Level
 from isofind.permissions.service import Viewer
-from isofind.reference.standards.service import normalize_values
+from isofind.reference.standards.service import Library, normalize_values
 from isofind.samples.access import require_sample, sample_objects
 from isofind.samples.action import isotope_values, sample_fields
 from isofind.samples.service import record_view, rewrite_sample
@@ -62,11 +63,11 @@ def _same_normalization(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return all(old.get(k) == new.get(k) for k in NORMALIZATION_FIELDS if k != "normalized_at")
 
 
-def _normalize_record(db: Session, viewer: Viewer, record: ObjectRecord,
+def _normalize_record(db: Session, viewer: Viewer, record: ObjectRecord, library: Library,
                       target: str | None, client_address: str | None
                       ) -> tuple[ObjectRecord, list[Outcome], bool]:
     values = isotope_values(record.data)
-    results = normalize_values(db, values, target)
+    results = normalize_values(library, values, target)
     updated, outcomes = _normalized(values, results, iso_timestamp(utcnow()))
     # Keep the stored normalization (and its time) where nothing but the time differs.
     kept = [old if _same_normalization(old, new) else new
@@ -82,7 +83,8 @@ def normalize_sample(db: Session, viewer: Viewer, sample_id: int, target: str | 
                      client_address: str | None = None) -> dict[str, Any]:
     """Normalize one sample's values to ``target`` (None: each element's reference)."""
     record = require_sample(db, viewer, sample_id, Level.WRITE)
-    record, outcomes, _ = _normalize_record(db, viewer, record, target, client_address)
+    record, outcomes, _ = _normalize_record(db, viewer, record, Library.load(db), target,
+                                            client_address)
     record_activity(db, "sample.normalized", user_id=viewer.user_id, target_type="sample",
                     target_id=sample_id, details={"target_standard": target},
                     client_address=client_address)
@@ -98,9 +100,7 @@ def _each_writable(db: Session, viewer: Viewer,
                           .with_only_columns(ObjectRecord.id).order_by(ObjectRecord.id)))
     counts: dict[str, Any] = {"samples_examined": len(ids), "samples_changed": 0,
                               "values_changed": 0, "values_skipped": 0, "skipped_reasons": {}}
-    for sample_id in ids:
-        record = db.get(ObjectRecord, sample_id)
-        assert record is not None
+    for record in records_in_order(db, ids):
         changed, values_changed, values_skipped, reasons = change(record)
         counts["samples_changed"] += changed
         counts["values_changed"] += values_changed
@@ -114,9 +114,12 @@ def auto_normalize(db: Session, viewer: Viewer, *,
                    client_address: str | None = None) -> dict[str, Any]:
     """Every sample the caller may change, to each element's reference standard, wherever a
     lab-measured standard value or a calculated shift makes it possible."""
+    library = Library.load(db)  # once: loading it for each sample made 4,600 samples take 15 s
+
     def change(record: ObjectRecord) -> tuple[bool, int, int, list[str]]:
         before = isotope_values(record.data)
-        written, outcomes, changed = _normalize_record(db, viewer, record, None, client_address)
+        written, outcomes, changed = _normalize_record(db, viewer, record, library, None,
+                                                       client_address)
         after = isotope_values(written.data)
         differing = sum(old != new for old, new in zip(before, after, strict=True))
         reasons = [o["reason"] for o in outcomes if not o["normalized"]]

@@ -661,9 +661,10 @@ class _Skip(Exception):
 
 
 def normalize_values(
-    db: Session, values: Sequence[dict[str, Any]], target_standard: str | None
+    library: Library, values: Sequence[dict[str, Any]], target_standard: str | None
 ) -> list[dict[str, Any]]:
-    """Normalize plain isotope values to ``target_standard`` (None: each one's "Set ref").
+    """Normalize plain isotope values to ``target_standard`` (None: each one's "Set ref"),
+    with the standards and shifts of ``library`` (:meth:`Library.load`, once for many samples).
 
     Each value is a dict with at least ``element``, ``ratio`` (ratio or delta, canonical or
     not), ``value``, ``uncertainty`` (2σ, may be None) and ``standard`` (what it was measured
@@ -684,7 +685,6 @@ def normalize_values(
     target through the shortest chain of known shifts
     (:func:`~isofind.reference.standards.shifts.convert`).
     """
-    library = Library.load(db)
     return [_normalize_one(library, dict(item), target_standard) for item in values]
 
 
