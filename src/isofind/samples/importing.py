@@ -20,6 +20,7 @@ from isofind.activity.service import record as record_activity
 from isofind.bulk_insert import BackgroundInserts, refresh_statistics
 from isofind.db import Base, among
 from isofind.errors import Forbidden, Unprocessable
+from isofind.gc_pause import collector_paused
 from isofind.identity.models import User
 from isofind.objects import bulk
 from isofind.objects import service as objects
@@ -217,6 +218,7 @@ def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
     return report
 
 
+@collector_paused()
 def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = False,
                mapping: str | None = None, profile: str | None = None,
                filename: str | None = None, client_address: str | None = None,
@@ -282,6 +284,7 @@ def _import_assignments(db: Session, viewer: Viewer, document: IsofImport,
     return added
 
 
+@collector_paused()
 def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = False,
                 filename: str | None = None, client_address: str | None = None,
                 progress: Progress | None = None,
