@@ -167,7 +167,7 @@ def refresh_statistics(db: Session, tables: Iterable[Table], added: int) -> None
     Autovacuum may be off, or a minute away: until then the planner takes a table that grew
     from nothing to 100,000 rows for empty, and a statement that psycopg has prepared keeps a
     generic plan made for the empty table. One such plan made a re-import of 100,000 samples
-    take 285 s instead of 3 s to find the stored names. ANALYZE in the import's transaction
+    take 285 s instead of 2 s to find the stored names. ANALYZE in the import's transaction
     counts its own rows, and a change of statistics makes PostgreSQL plan cached statements
     again. SQLite keeps no statistics unless asked, and plans these queries by their indexes.
 
