@@ -8,7 +8,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from isofind.errors import Conflict
 from isofind.objects import service
+from isofind.objects.models import ObjectRecord
 
 
 def test_records_come_in_the_order_asked_with_repeats_across_queries(
@@ -26,3 +28,14 @@ def test_records_come_in_the_order_asked_with_repeats_across_queries(
     assert [record.id for record in records] == asked
     assert records[1] is records[2]  # one record per object in the session
     assert sum("FROM objects" in query for query in queries) == 3
+
+
+def test_a_record_purged_meanwhile_is_a_conflict(
+        app: FastAPI, make_object: Callable[[], int]) -> None:
+    kept, purged = make_object(), make_object()
+    with app.state.database.session(write=True) as db:
+        db.execute(sa.delete(ObjectRecord).where(ObjectRecord.id == purged))
+
+    with app.state.database.session(write=False) as db, \
+            pytest.raises(Conflict, match=f"object {purged} was purged meanwhile"):
+        list(service.records_in_order(db, [kept, purged]))

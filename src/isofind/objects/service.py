@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
-from isofind.errors import BadRequest, Forbidden, NotFound
+from isofind.errors import BadRequest, Conflict, Forbidden, NotFound
 from isofind.identity.models import Role, User
 from isofind.objects import schema_store
 from isofind.objects.diffs import DiffError, resolve_new_data
@@ -128,13 +128,19 @@ RECORDS_PER_QUERY = 500
 def records_in_order(db: Session, ids: Sequence[int]) -> Iterator[ObjectRecord]:
     """The records of ``ids`` (already checked by the caller), in that order, repeats
     included, read :data:`RECORDS_PER_QUERY` at a time. One query per record cost 0.4 ms;
-    all at once would hold every document of a 100,000-sample database in memory."""
+    all at once would hold every document of a 100,000-sample database in memory.
+
+    A record purged by another transaction since the caller found it is a conflict.
+    """
     for start in range(0, len(ids), RECORDS_PER_QUERY):
         chunk = ids[start:start + RECORDS_PER_QUERY]
         found = {record.id: record for record in db.scalars(
             select(ObjectRecord).where(ObjectRecord.id.in_(sorted(set(chunk)))))}
         for object_id in chunk:
-            yield found[object_id]
+            record = found.get(object_id)
+            if record is None:
+                raise Conflict(f"object {object_id} was purged meanwhile; try again")
+            yield record
 
 
 def get_version(db: Session, viewer: Viewer, object_id: int,

@@ -127,8 +127,9 @@ def _merged_data(record: ObjectRecord, incoming: IncomingSample,
     # The stored name stays: the file's spelling may differ in case or accents only.
     fields = {**stored_fields,
               **{k: v for k, v in incoming.fields.items() if v is not None and k != "name"}}
-    archived = archive or is_archived(record.data)
-    if not new and fields == stored_fields and archived == is_archived(record.data):
+    was_archived = is_archived(record.data)
+    archived = archive or was_archived
+    if not new and fields == stored_fields and archived == was_archived:
         return None, 0
     numbered, next_id = with_ids(new, [], next_isotope_id(record.data))
     data = object_data(fields, [*stored, *numbered], archived=archived,
