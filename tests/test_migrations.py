@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, inspect, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, make_url, text
 
 from isofind.db import Database
 from isofind.migrations import alembic_config, upgrade
@@ -103,4 +103,36 @@ def test_usernames_get_their_key_and_colliding_ones_keep_their_accounts(
     with engine.connect() as connection:
         keys = connection.execute(text("SELECT id, username_key FROM users ORDER BY id")).all()
     assert [tuple(row) for row in keys] == [(1, "élise"), (2, "élise#2"), (3, "bob")]
+    database.dispose()
+
+
+def _creator_keys(engine: Engine) -> list[list[str]]:
+    return [key["constrained_columns"] for key in inspect(engine).get_foreign_keys("sample_index")
+            if key["referred_table"] == "users"]
+
+
+def test_the_index_creator_loses_its_key_and_keeps_its_rows(scratch_url: str) -> None:
+    database = Database(scratch_url)
+    engine = database.engine
+    upgrade(engine, "0009_username_key")
+    with engine.begin() as connection:
+        _insert(connection, "users", {"id": 1, "username": "owner"})
+        _insert(connection, "object_schemas", {"digest": "d", "schema": {}})
+        _insert(connection, "objects", {"id": 5, "action_id": -1, "schema_digest": "d",
+                                        "user_id": 1, "creator_id": 1})
+        _insert(connection, "sample_index", {"sample_id": 5, "name_key": "galena 1",
+                                             "name": "Galena 1", "creator_id": 1})
+    assert _creator_keys(engine) == [["creator_id"]]
+
+    upgrade(engine, "0010_index_creator_key")
+
+    assert _creator_keys(engine) == []
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT sample_id, name, creator_id FROM sample_index"))
+        assert [tuple(row) for row in rows] == [(5, "Galena 1", 1)]
+    config = alembic_config(database.url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009_username_key")
+    assert _creator_keys(engine) == [["creator_id"]]
     database.dispose()
