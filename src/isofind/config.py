@@ -67,9 +67,9 @@ class Settings(BaseSettings):
     )
     import_workers: int | None = Field(
         None, ge=0, le=1, description="Imports: 1 lets a worker process build the rows of "
-        "large imports while the server writes them, 0 never; unset, 1 on SQLite and on "
-        "PostgreSQL with 4 cores or more (its own server needs one: on 2 cores a worker made "
-        "a 100,000-sample import slower, 25 -> 28 s, and SQLite faster, 22 -> 19 s)."
+        "large imports while the server writes them, 0 never; unset, 1 from 2 cores (a "
+        "100,000-sample import on 2 cores: SQLite 22 -> 19 s; PostgreSQL 24-28 -> 21 s once "
+        "the worker also encoded the rows for COPY)."
     )
 
     @field_validator("language")
@@ -101,8 +101,7 @@ class Settings(BaseSettings):
         """:attr:`import_workers`, or its default for this database and machine."""
         if self.import_workers is not None:
             return self.import_workers
-        cores = os.cpu_count() or 1
-        return int(cores >= (2 if self.is_sqlite else 4))
+        return int((os.cpu_count() or 1) >= 2)
 
     @property
     def files_dir(self) -> Path:

@@ -6,7 +6,8 @@ turns on the GIL, so a 100,000-sample import cost their sum (issue 4: 7 s of bui
 of writing, measured apart). A worker process builds the next batches while this one writes
 (and, on PostgreSQL, while the server stores). Small imports are built here.
 
-The worker only computes: it gets plain values and returns plain rows, never touches the
+The worker only computes: it gets plain values and returns plain rows (on PostgreSQL already
+in COPY's text format, which spares this process from taking them apart), never touches the
 database, and the import's transaction stays in the caller's process. One worker serves one
 import; a worker that dies, or cannot start, leaves the remaining batches to be built here.
 """
@@ -19,8 +20,11 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
+from multiprocessing import forkserver
 from typing import Any
 
+from isofind.bulk_insert import CopyText, Rows, copy_text
 from isofind.objects import bulk
 from isofind.samples.action import object_data_json
 from isofind.samples.index import index_table_rows, plain_index_rows
@@ -56,7 +60,7 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class BuiltBatch:
-    rows: list[tuple[str, list[dict[str, Any]]]]  # (table name, rows), in writing order
+    rows: list[tuple[str, Rows | CopyText]]  # (table name, rows), in writing order
     values: int  # isotope values the samples hold
 
 
@@ -71,8 +75,9 @@ def _deduplicated(isotopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return unique
 
 
-def build(batch: Batch) -> BuiltBatch:
-    """The rows creating the batch's samples, per table in the order they must be written."""
+def build(batch: Batch, *, for_copy: bool = False) -> BuiltBatch:
+    """The rows creating the batch's samples, per table in the order they must be written;
+    ``for_copy``: in PostgreSQL's COPY text format."""
     creation = batch.creation
     numbered = [with_ids(_deduplicated(isotopes), [], 1) for isotopes in batch.isotopes]
     documents = [object_data_json(fields, values, archived=batch.archived,
@@ -83,28 +88,46 @@ def build(batch: Batch) -> BuiltBatch:
              for object_id, fields, key, (values, _) in zip(
                  batch.ids, batch.fields, batch.keys, numbered, strict=True)]
     tables = [*bulk.object_rows(creation, batch.ids, documents), *index_table_rows(index)]
-    return BuiltBatch([(table.name, rows) for table, rows in tables],
+    return BuiltBatch([(table.name, copy_text(table, rows) if for_copy else rows)
+                       for table, rows in tables],
                       sum(len(values) for values, _ in numbered))
 
 
-def build_batches(batches: Sequence[Batch], *, workers: int) -> Iterator[BuiltBatch]:
+def build_batches(batches: Sequence[Batch], *, workers: int,
+                  for_copy: bool = False) -> Iterator[BuiltBatch]:
     """Every batch built, in order: by a worker process when ``workers`` is 1 and the batches
-    hold at least :data:`WORKER_THRESHOLD` samples, else here."""
+    hold at least :data:`WORKER_THRESHOLD` samples, else here. ``for_copy``: the worker
+    encodes the rows for PostgreSQL's COPY (here, the driver's C code does it faster)."""
     if workers < 1 or sum(len(batch.ids) for batch in batches) < WORKER_THRESHOLD:
         return map(build, batches)
-    return _built_by_worker(batches)
+    return _built_by_worker(batches, for_copy)
 
 
-def _built_by_worker(batches: Sequence[Batch]) -> Iterator[BuiltBatch]:
+def start_worker_server() -> None:
+    """Start the fork server now (it imports this module, ~1 s), not during the first large
+    import: its first batch waited 1.4-1.9 s for it (PostgreSQL, issue 4), 0.13 s once the
+    server was running and that batch was built here while the worker started."""
+    forkserver.ensure_running()
+
+
+def _built_by_worker(batches: Sequence[Batch], for_copy: bool) -> Iterator[BuiltBatch]:
+    upcoming = iter(range(1, len(batches)))
     pending: deque[Future[BuiltBatch]] = deque()
-    handed_out = built = 0
+    built = 0
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=_FORK_SERVER) as pool:
-            while built < len(batches):
-                while handed_out < len(batches) and len(pending) <= AHEAD:
-                    pending.append(pool.submit(build, batches[handed_out]))
-                    handed_out += 1
+            def hand_out(count: int) -> None:
+                for index in islice(upcoming, count):
+                    pending.append(pool.submit(build, batches[index], for_copy=for_copy))
+
+            hand_out(AHEAD + 1)
+            # The worker starts and builds the next batches while the first is built here.
+            first = build(batches[0])
+            built = 1
+            yield first
+            while pending:
                 result = pending.popleft().result()
+                hand_out(1)
                 built += 1
                 yield result
     except BrokenProcessPool:  # the worker died or could not start: build the rest here

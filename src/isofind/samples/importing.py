@@ -176,7 +176,9 @@ def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive
     tables = Base.metadata.tables
     written: dict[str, Table] = {}
     with BackgroundInserts(db) as inserts:
-        for batch, built in zip(batches, build_batches(batches, workers=workers), strict=True):
+        built_batches = build_batches(
+            batches, workers=workers, for_copy=db.get_bind().dialect.name == "postgresql")
+        for batch, built in zip(batches, built_batches, strict=True):
             for table_name, rows in built.rows:
                 written[table_name] = tables[table_name]
                 inserts.insert(tables[table_name], rows)
