@@ -26,8 +26,10 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Engine,
+    Insert,
     MetaData,
     String,
+    Table,
     any_,
     bindparam,
     create_engine,
@@ -35,6 +37,8 @@ from sqlalchemy import (
     make_url,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -226,6 +230,14 @@ def among(column: ColumnElement[Any], values: Sequence[Any],
         return
     for start in range(0, len(values), SQLITE_VALUES_PER_QUERY):
         yield column.in_(values[start:start + SQLITE_VALUES_PER_QUERY])
+
+
+def conflict_insert(dialect_name: str, table: Table) -> Insert:
+    """``INSERT INTO table`` in the dialect's own form, which takes ``ON CONFLICT`` clauses
+    (PostgreSQL's and SQLite's are alike). Build such statements once and pass the values
+    at execution: building one per call cost more than running it (issue 3)."""
+    insert = postgresql_insert if dialect_name == "postgresql" else sqlite_insert
+    return insert(table)
 
 
 def encode_json(value: Any) -> str:

@@ -13,12 +13,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, cast, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Insert, Text, cast, select
 from sqlalchemy.orm import Session
 
+from isofind.db import conflict_insert
 from isofind.objects.json_codec import JSON_OBJECT, decode_json
 from isofind.objects.models import ObjectSchema
 from isofind.recent import Recent
@@ -47,10 +48,14 @@ def store_schema(db: Session, schema: Mapping[str, Any], digest: str | None = No
     columns."""
     digest = digest or schema_digest(schema)
     # One statement whether or not it exists; concurrent writers of a new schema both succeed.
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.execute(insert(ObjectSchema).values(digest=digest, schema=schema)
-               .on_conflict_do_nothing(index_elements=[ObjectSchema.digest]))
+    db.execute(_schema_insert(db.get_bind().dialect.name), {"digest": digest, "schema": schema})
     return digest
+
+
+@lru_cache(maxsize=2)
+def _schema_insert(dialect_name: str) -> Insert:
+    return conflict_insert(dialect_name, ObjectSchema.__table__).on_conflict_do_nothing(
+        index_elements=["digest"])
 
 
 # Keyed by dialect too: PostgreSQL returns the keys of a JSONB document in its own order.

@@ -340,27 +340,34 @@ def _index(db: Session, record: ObjectRecord, *, is_new: bool = False) -> None:
         db.execute(delete(ObjectReference).where(ObjectReference.object_id == record.id))
     targets = sorted(set(referenced_ids(record.data)))
     if targets:
-        db.execute(insert(ObjectReference), [
+        db.execute(_REFERENCE_INSERT, [
             {"object_id": record.id, "referenced_object_id": target} for target in targets])
     db.flush()
     for listener in _listeners:
         listener(db, record)
 
 
+# Rows nobody reads back in the request are inserted by these plain statements, built once:
+# an ORM flush, or an ORM insert built per call, cost more than the INSERT it ran (profiles of
+# object creation, issue 3: 0.37 -> 0.21 ms per log entry on PostgreSQL).
+_LOG_INSERT = insert(ObjectLogEntry.__table__)
+_VERSION_INSERT = insert(ObjectVersion.__table__)
+_REFERENCE_INSERT = insert(ObjectReference.__table__)
+
+
 def _log(db: Session, kind: str, record: ObjectRecord, user: User,
          data: dict[str, Any] | None = None) -> None:
-    # Rows nobody reads back in the request are inserted directly: each ORM flush cost more
-    # than the INSERT it ran (profile of object creation, issue 3).
-    db.execute(insert(ObjectLogEntry).values(type=kind, object_id=record.id, user_id=user.id,
-                                             data=data or {}, utc_datetime=utcnow()))
+    db.execute(_LOG_INSERT, {"type": kind, "object_id": record.id, "user_id": user.id,
+                             "data": data or {}, "utc_datetime": utcnow(),
+                             "is_imported": False})
 
 
 def _keep_previous_version(db: Session, record: ObjectRecord) -> None:
     """The record's current version into ``object_versions``, before it is replaced."""
-    db.execute(insert(ObjectVersion).values(
-        object_id=record.id, version_id=record.version_id, action_id=record.action_id,
-        schema_digest=record.schema_digest, data=record.data, user_id=record.user_id,
-        utc_datetime=record.utc_datetime))
+    db.execute(_VERSION_INSERT, {
+        "object_id": record.id, "version_id": record.version_id,
+        "action_id": record.action_id, "schema_digest": record.schema_digest,
+        "data": record.data, "user_id": record.user_id, "utc_datetime": record.utc_datetime})
 
 
 def _require_writer(user: User) -> None:
