@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from isofind.db import SQLITE_VALUES_PER_QUERY
 from isofind.identity.models import User
 from isofind.objects.json_codec import JSON_OBJECTS
 from isofind.objects.schema_language import InMemoryReferences, validate_data
@@ -137,6 +138,21 @@ def test_the_list_body_is_the_json_of_the_views_cold_and_warm(client: TestClient
     assert cold.headers["content-type"] == "application/json"
     assert [s["id"] for s in warm.json()] == ids[::-1]
     assert warm.json()[0]["isotope_data"][1]["uncertainty"] == pytest.approx(0.0006, abs=1e-12)
+
+
+def test_a_cold_list_longer_than_one_query_of_ids_holds_every_sample_in_order(
+        client: TestClient) -> None:
+    count = 3 * SQLITE_VALUES_PER_QUERY + 7  # PostgreSQL reads them in one query
+    rows = "\n".join(f"Many {n:04d},{18 + n / 10_000:.4f}" for n in range(count))
+    raw = f"name,206Pb/204Pb\n{rows}\n".encode()
+    imported = client.post("/api/import-csv", files={"file": ("many.csv", raw, "text/csv")})
+    assert imported.json()["samples_created"] == count
+
+    listed = client.get("/api/samples").json()
+
+    assert [s["name"] for s in listed] == [f"Many {n:04d}" for n in reversed(range(count))]
+    assert listed[-1]["isotope_data"][0]["value"] == 18.0
+    assert listed[0]["isotope_data"][0]["value"] == pytest.approx(18 + (count - 1) / 10_000)
 
 
 def test_the_list_shows_the_current_version_of_each_sample(client: TestClient) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from isofind.activity.service import record as record_activity
+from isofind.db import among
 from isofind.errors import NotFound
 from isofind.identity.models import User
 from isofind.objects import service as objects
@@ -120,7 +121,6 @@ def list_samples(db: Session, viewer: Viewer, *, limit: int | None = None,
 _VersionKey = tuple[int, int, datetime]
 _encoded_views: Recent[_VersionKey, bytes] = Recent(10_000, largest=64 * 1024)
 _KEY_COLUMNS = (ObjectRecord.id, ObjectRecord.version_id, ObjectRecord.utc_datetime)
-_IDS_PER_QUERY = 10_000  # well under SQLite's 32,766 bound parameters
 
 
 def _encoded_view(row: Row[Any]) -> bytes:
@@ -137,11 +137,10 @@ def list_samples_json(db: Session, viewer: Viewer, *, limit: int | None = None,
     found = {row.id: _encoded_views.get((row.id, row.version_id, row.utc_datetime))
              for row in listed}
     missing = [sample_id for sample_id, encoded in found.items() if encoded is None]
-    for start in range(0, len(missing), _IDS_PER_QUERY):
-        chunk = missing[start:start + _IDS_PER_QUERY]
-        # The objects were found readable just before; one changed or deleted meanwhile (a
-        # PostgreSQL read takes a snapshot per statement) is shown as it is now, or left out.
-        for row in db.execute(select(*_VIEW_COLUMNS).where(ObjectRecord.id.in_(chunk),
+    # The objects were found readable just before; one changed or deleted meanwhile (a
+    # PostgreSQL read takes a snapshot per statement) is shown as it is now, or left out.
+    for chosen in among(ObjectRecord.id, missing, db.get_bind().dialect.name):
+        for row in db.execute(select(*_VIEW_COLUMNS).where(chosen,
                                                            ObjectRecord.is_deleted.is_(False))):
             found[row.id] = _encoded_view(row)
     return b"[" + b",".join(encoded for encoded in found.values() if encoded is not None) + b"]"
