@@ -54,6 +54,14 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         server.dispose()
 
 
+def _insert_object(connection: Connection, object_id: int) -> None:
+    """An object of user 1 ("owner") with an empty schema."""
+    _insert(connection, "users", {"id": 1, "username": "owner"})
+    _insert(connection, "object_schemas", {"digest": "d", "schema": {}})
+    _insert(connection, "objects", {"id": object_id, "action_id": -1, "schema_digest": "d",
+                                    "user_id": 1, "creator_id": 1})
+
+
 def test_the_permission_generation_triggers_come_and_go_with_their_migration(
         scratch_url: str) -> None:
     database = Database(scratch_url)
@@ -67,10 +75,7 @@ def test_the_permission_generation_triggers_come_and_go_with_their_migration(
 
     upgrade(engine, "0008_permission_generation")
     with engine.begin() as connection:
-        _insert(connection, "users", {"id": 1, "username": "owner"})
-        _insert(connection, "object_schemas", {"digest": "d", "schema": {}})
-        _insert(connection, "objects", {"id": 1, "action_id": -1, "schema_digest": "d",
-                                        "user_id": 1, "creator_id": 1})
+        _insert_object(connection, 1)
         connection.execute(share)
         assert counter(connection) == 1
     config = alembic_config(database.url)
@@ -116,10 +121,7 @@ def test_the_index_creator_loses_its_key_and_keeps_its_rows(scratch_url: str) ->
     engine = database.engine
     upgrade(engine, "0009_username_key")
     with engine.begin() as connection:
-        _insert(connection, "users", {"id": 1, "username": "owner"})
-        _insert(connection, "object_schemas", {"digest": "d", "schema": {}})
-        _insert(connection, "objects", {"id": 5, "action_id": -1, "schema_digest": "d",
-                                        "user_id": 1, "creator_id": 1})
+        _insert_object(connection, 5)
         _insert(connection, "sample_index", {"sample_id": 5, "name_key": "galena 1",
                                              "name": "Galena 1", "creator_id": 1})
     assert _creator_keys(engine) == [["creator_id"]]
