@@ -13,7 +13,7 @@ from isofind.activity.service import record as record_activity
 from isofind.comments.models import Comment
 from isofind.errors import BadRequest, Forbidden, NotFound
 from isofind.objects.models import ObjectLogEntry, ObjectRecord
-from isofind.objects.service import get_object
+from isofind.objects.service import require_object
 from isofind.permissions.models import Level
 from isofind.permissions.service import Viewer
 from isofind.timeutil import utcnow
@@ -23,13 +23,13 @@ ALLOWED_KEYS = {"object_id", "content"}
 
 
 def list_comments(db: Session, viewer: Viewer, object_id: int) -> Sequence[Comment]:
-    get_object(db, viewer, object_id, Level.READ)
+    require_object(db, viewer, object_id, Level.READ)
     return db.scalars(select(Comment).where(Comment.object_id == object_id)
                       .order_by(Comment.comment_id)).all()
 
 
 def get_comment(db: Session, viewer: Viewer, object_id: int, comment_id: int) -> Comment:
-    get_object(db, viewer, object_id, Level.READ)
+    require_object(db, viewer, object_id, Level.READ)
     comment = db.get(Comment, (object_id, comment_id))
     if comment is None:
         raise NotFound(f"comment {comment_id} of object {object_id} does not exist")
@@ -69,7 +69,7 @@ def _next_comment_id(db: Session, object_id: int) -> int:
 def create_comment(db: Session, viewer: Viewer, object_id: int, body: object, *,
                    client_address: str | None = None) -> Comment:
     """Post a comment on an object the viewer may write; logs it on the object and activity."""
-    get_object(db, viewer, object_id, Level.WRITE)
+    require_object(db, viewer, object_id, Level.WRITE)
     if viewer.user is None:
         raise Forbidden("anonymous users cannot post comments")
     user_id = viewer.user.id

@@ -31,7 +31,7 @@ from isofind.errors import BadRequest, Forbidden, NotFound
 from isofind.files.models import ObjectFile
 from isofind.identity.models import User
 from isofind.objects.models import ObjectLogEntry, ObjectRecord
-from isofind.objects.service import get_object
+from isofind.objects.service import require_object
 from isofind.permissions.models import Level
 from isofind.permissions.service import Viewer
 from isofind.timeutil import utcnow
@@ -61,13 +61,13 @@ def stored_file_name(db: Session, object_id: int, file_id: int) -> str | None:
 
 
 def list_files(db: Session, viewer: Viewer, object_id: int) -> Sequence[ObjectFile]:
-    get_object(db, viewer, object_id, Level.READ)
+    require_object(db, viewer, object_id, Level.READ)
     return db.scalars(select(ObjectFile).where(ObjectFile.object_id == object_id)
                       .order_by(ObjectFile.file_id)).all()
 
 
 def get_file(db: Session, viewer: Viewer, object_id: int, file_id: int) -> ObjectFile:
-    get_object(db, viewer, object_id, Level.READ)
+    require_object(db, viewer, object_id, Level.READ)
     file = db.get(ObjectFile, (object_id, file_id))
     if file is None:
         raise NotFound(f"file {file_id} of object {object_id} does not exist")
@@ -264,7 +264,7 @@ def create_file(
     client_address: str | None = None,
 ) -> ObjectFile:
     """Attach a file to an object the viewer may write; logs it on the object and activity."""
-    get_object(db, viewer, object_id, Level.WRITE)
+    require_object(db, viewer, object_id, Level.WRITE)
     user = _uploader(viewer)
     storage, payload = _payload(body, object_id)
     if storage == "database":

@@ -70,13 +70,13 @@ def _assignments_of(object_id: int) -> Select[tuple[ObjectLocationAssignment]]:
 
 def object_assignments(db: Session, viewer: Viewer,
                        object_id: int) -> Sequence[ObjectLocationAssignment]:
-    objects.get_object(db, viewer, object_id, Level.READ)
+    objects.require_object(db, viewer, object_id, Level.READ)
     return db.scalars(_assignments_of(object_id)).all()
 
 
 def object_assignment(db: Session, viewer: Viewer, object_id: int,
                       index: int) -> ObjectLocationAssignment:
-    objects.get_object(db, viewer, object_id, Level.READ)
+    objects.require_object(db, viewer, object_id, Level.READ)
     assignment = None
     if index >= 0:
         assignment = db.scalars(_assignments_of(object_id).offset(index).limit(1)).first()
@@ -249,7 +249,7 @@ def assign_object(db: Session, viewer: Viewer, object_id: int, body: NewAssignme
     user = viewer.user
     if user is None:
         raise Unauthorized("Authentication required")
-    objects.get_object(db, viewer, object_id, Level.WRITE)
+    objects.require_object(db, viewer, object_id, Level.WRITE)
     _lock_object(db, object_id)
     if body.object_id is not None and body.object_id != object_id:
         raise BadRequest(f"object_id must be {object_id}")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     ColumnElement,
@@ -101,11 +101,19 @@ _OBJECT_ID = bindparam("object_id", type_=Integer)
 _VERSION_ID = bindparam("version_id", type_=Integer)
 
 
+def _held_object(key: permissions.PermissionKey) -> tuple[ColumnElement[bool], ...]:
+    return (ObjectRecord.id == _OBJECT_ID, ObjectRecord.is_deleted.is_(False),
+            permissions.holds_on_objects(key))
+
+
 @lru_cache(maxsize=2048)
 def _object_statement(key: permissions.PermissionKey) -> Select[tuple[ObjectRecord]]:
-    return select(ObjectRecord).where(ObjectRecord.id == _OBJECT_ID,
-                                      ObjectRecord.is_deleted.is_(False),
-                                      permissions.holds_on_objects(key))
+    return select(ObjectRecord).where(*_held_object(key))
+
+
+@lru_cache(maxsize=2048)
+def _object_id_statement(key: permissions.PermissionKey) -> Select[tuple[int]]:
+    return select(ObjectRecord.id).where(*_held_object(key))
 
 
 def get_object(db: Session, viewer: Viewer, object_id: int,
@@ -113,11 +121,24 @@ def get_object(db: Session, viewer: Viewer, object_id: int,
     """The object, if it exists and the viewer holds ``level``; else 404 or 403."""
     statement = _object_statement(permissions.permission_key(viewer, level))
     record = db.scalar(statement, {"object_id": object_id})
-    if record is not None:
-        return record
+    if record is None:
+        _refuse(db, object_id, level)
+    return record
+
+
+def require_object(db: Session, viewer: Viewer, object_id: int,
+                   level: Level = Level.READ) -> None:
+    """:func:`get_object`'s answer without reading the object's document, for routes that
+    need the check only (the entries of its permissions, comments, files, locations)."""
+    statement = _object_id_statement(permissions.permission_key(viewer, level))
+    if db.scalar(statement, {"object_id": object_id}) is None:
+        _refuse(db, object_id, level)
+
+
+def _refuse(db: Session, object_id: int, level: Level) -> NoReturn:
     # The common case took one query; telling 404 from 403 needs a second one.
-    existing = db.get(ObjectRecord, object_id)
-    if existing is None or existing.is_deleted:
+    deleted = db.scalar(select(ObjectRecord.is_deleted).where(ObjectRecord.id == object_id))
+    if deleted is None or deleted:
         raise NotFound(f"object {object_id} does not exist")
     raise Forbidden(f"insufficient permissions ({level.label}) for object {object_id}")
 
@@ -202,7 +223,7 @@ def get_version_row(db: Session, viewer: Viewer, object_id: int, version_id: int
         statement, {"object_id": object_id, "version_id": version_id}).first()
     if row is not None:
         return row
-    get_object(db, viewer, object_id)
+    require_object(db, viewer, object_id)
     raise NotFound(f"version {version_id} of object {object_id} does not exist")
 
 
