@@ -40,7 +40,6 @@ from isofind.permissions.router_v1 import router as v1_permissions_router
 from isofind.reference.elements.router import router as elements_router
 from isofind.reference.library.router import routers as library_routers
 from isofind.reference.standards.router import router as standards_router
-from isofind.samples.batch_building import start_worker_server
 from isofind.samples.router import router as samples_router
 from isofind.system.router import config_router
 from isofind.system.router import router as system_router
@@ -119,8 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if settings.import_worker_count:
-            start_worker_server()
         yield
         database.dispose()
 

@@ -120,6 +120,21 @@ def test_an_import_built_by_a_worker_stores_every_sample(
     assert stats["total_samples"] == 4500
 
 
+@pytest.mark.parametrize(("size", "workers", "started"), [
+    (batch_building.WARM_UP_BYTES, 1, 1),
+    (batch_building.WARM_UP_BYTES - 1, 1, 0),  # too small for a worker: nothing to warm up
+    (batch_building.WARM_UP_BYTES, 0, 0),
+])
+def test_the_fork_server_starts_while_a_large_file_is_parsed(
+        monkeypatch: pytest.MonkeyPatch, size: int, workers: int, started: int) -> None:
+    starts: list[None] = []
+    monkeypatch.setattr(batch_building.forkserver, "ensure_running", lambda: starts.append(None))
+
+    batch_building.warm_up(size, workers)
+
+    assert len(starts) == started
+
+
 @pytest.mark.parametrize(("url", "cores", "setting", "expected"), [
     ("sqlite:///x.db", 2, None, 1),
     ("sqlite:///x.db", 1, None, 0),

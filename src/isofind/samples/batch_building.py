@@ -103,11 +103,18 @@ def build_batches(batches: Sequence[Batch], *, workers: int,
     return _built_by_worker(batches, for_copy)
 
 
-def start_worker_server() -> None:
-    """Start the fork server now (it imports this module, ~1 s), not during the first large
-    import: its first batch waited 1.4-1.9 s for it (PostgreSQL, issue 4), 0.13 s once the
-    server was running and that batch was built here while the worker started."""
-    forkserver.ensure_running()
+#: Size of an import file from which the worker's fork server is started before parsing.
+#: About 20,000 rows (:data:`WORKER_THRESHOLD`) of a file with a few columns.
+WARM_UP_BYTES = 1_000_000
+
+
+def warm_up(file_size: int, workers: int) -> None:
+    """Start the worker's fork server (it imports this module, ~1 s on another core) while an
+    import file that may need a worker is parsed: started when the first batch was due, it
+    held that batch back 1.4-1.9 s (PostgreSQL, issue 4). Not at server start: it holds
+    ~90 MB until the server stops, which an instance that never imports much need not pay."""
+    if workers >= 1 and file_size >= WARM_UP_BYTES:
+        forkserver.ensure_running()
 
 
 def _built_by_worker(batches: Sequence[Batch], for_copy: bool) -> Iterator[BuiltBatch]:

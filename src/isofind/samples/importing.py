@@ -41,7 +41,7 @@ from isofind.samples.action import (
     object_data,
     sample_fields,
 )
-from isofind.samples.batch_building import SAMPLES_PER_BATCH, Batch, build_batches
+from isofind.samples.batch_building import SAMPLES_PER_BATCH, Batch, build_batches, warm_up
 from isofind.samples.csv_import import ImportErrors, MappingError, parse_csv
 from isofind.samples.csv_import.results import ParsedIsotopeValue, ParsedSample
 from isofind.samples.index import (
@@ -222,6 +222,7 @@ def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = 
                filename: str | None = None, client_address: str | None = None,
                progress: Progress | None = None,
                workers: int = 0) -> dict[str, Any]:
+    warm_up(len(raw), workers)
     try:
         parsed = parse_csv(raw, mapping=mapping, profile=profile,
                            custom_elements=custom_symbols(db))
@@ -289,6 +290,7 @@ def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool =
                 workers: int = 0) -> dict[str, Any]:
     """Import an .isof document (its signature verified when it has one): library first, so
     the samples' methods and pipelines exist, then samples, yields and assignments."""
+    warm_up(len(raw), workers)
     try:
         document = read_isof(raw, custom_symbols=custom_symbols(db))
     except IsofError as exc:
