@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from isofind.objects.models import ObjectRecord
 from isofind.samples.index import index_rows
 from isofind.samples.models import IsotopeValue, SampleIndex
+from tests.conftest import ADMIN
 
 DATA = Path(__file__).parent / "data"
 GLOBALID = Path(__file__).parents[2].parent / "shared" / "data" / "globalid" / "GlobaLID.csv"
@@ -170,3 +172,16 @@ def test_bulk_index_rows_equal_those_derived_from_the_versions(client: TestClien
             rows = db.scalars(select(IsotopeValue).where(IsotopeValue.sample_id == record.id)
                               .order_by(IsotopeValue.isotope_id)).all()
             assert [{k: getattr(row, k) for k in values[0]} for row in rows] == values
+
+
+def test_a_read_only_user_is_refused_before_the_file_is_read(
+        multi_client: TestClient, add_user: Callable[..., int]) -> None:
+    add_user("ro", "user", is_readonly=True)
+    unreadable = b"name,latitude\nS1,123\n"  # an import would answer 422 for the latitude
+
+    for route, name in (("/api/import-csv", "s.csv"), ("/api/import-isof", "s.isof")):
+        response = multi_client.post(route, files={"file": (name, unreadable)},
+                                     auth=("ro", "password-123"))
+        assert (route, response.status_code, response.json()) == (
+            route, 403, {"detail": "read-only users cannot import samples"})
+    assert multi_client.get("/api/samples", auth=ADMIN).json() == []

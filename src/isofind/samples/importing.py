@@ -191,13 +191,18 @@ def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive
     refresh_statistics(db, written.values(), len(incoming))
 
 
+def _importing_user(viewer: Viewer) -> User:
+    user = viewer.user
+    if user is None or user.is_readonly:
+        raise Forbidden("read-only users cannot import samples")
+    return user
+
+
 def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
                   archive: bool = False, progress: Progress | None = None,
                   workers: int = 0) -> MergeReport:
     """Write ``samples`` into the database, merging by name; one transaction (the caller's)."""
-    user = viewer.user
-    if user is None or user.is_readonly:
-        raise Forbidden("read-only users cannot import samples")
+    user = _importing_user(viewer)
     report = MergeReport()
     existing = _writable_by_name(db, viewer, [sample.key for sample in samples])
     updates: list[tuple[int, IncomingSample]] = []
@@ -222,6 +227,7 @@ def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = 
                filename: str | None = None, client_address: str | None = None,
                progress: Progress | None = None,
                workers: int = 0) -> dict[str, Any]:
+    _importing_user(viewer)  # before the worker's fork server is started for the file
     warm_up(len(raw), workers)
     try:
         parsed = parse_csv(raw, mapping=mapping, profile=profile,
@@ -290,15 +296,13 @@ def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool =
                 workers: int = 0) -> dict[str, Any]:
     """Import an .isof document (its signature verified when it has one): library first, so
     the samples' methods and pipelines exist, then samples, yields and assignments."""
+    user = _importing_user(viewer)
     warm_up(len(raw), workers)
     try:
         document = read_isof(raw, custom_symbols=custom_symbols(db))
     except IsofError as exc:
         raise Unprocessable(exc.problems or [{"path": "", "value": None,
                                               "message": exc.message}]) from None
-    user = viewer.user
-    if user is None or user.is_readonly:
-        raise Forbidden("read-only users cannot import samples")
     library_counts = library.import_library(db, document.methods, document.pipelines, user,
                                             client_address=client_address)
     report = merge_samples(db, viewer, [_isof_sample(s) for s in document.samples],
