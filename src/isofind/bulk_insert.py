@@ -35,10 +35,9 @@ class CopyText:
 
     columns: tuple[str, ...]
     data: bytes
-    count: int
 
     def __len__(self) -> int:
-        return self.count
+        return self.data.count(b"\n")  # line breaks inside values are escaped
 
 
 _NULL = "\\N"
@@ -93,8 +92,8 @@ def copy_text(table: Table, rows: Rows) -> CopyText:
     columns = tuple(rows[0]) if rows else ()
     encoders = [(name, _copy_encoder(table.c[name].type)) for name in columns]
     lines = ["\t".join([encode(row[name]) for name, encode in encoders]) for row in rows]
-    lines.append("")
-    return CopyText(columns, "\n".join(lines).encode() if rows else b"", len(rows))
+    lines.append("")  # each row ends with a line break; no rows, no bytes
+    return CopyText(columns, "\n".join(lines).encode())
 
 
 @dataclass(frozen=True)
