@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
 from isofind.objects.schema_language import InMemoryReferences, validate_data
 from isofind.samples.action import (
     ISOTOPE_FIELDS,
@@ -33,7 +37,7 @@ VALUES = [{"isotope_id": 1, "element": "Pb", "ratio": "206Pb/204Pb", "value": 18
           {"ratio": "δ65Cu", "isotope_id": 2, "element": "Cu", "value": -0.12}]
 
 
-def test_the_document_is_the_schema_language_form_in_schema_order() -> None:
+def test_the_document_is_the_schema_language_form_with_keys_in_jsonb_order() -> None:
     document = object_data_json(FIELDS, VALUES, archived=True, next_isotope_id=3)
     assert json.loads(document) == {
         "name": text('Galène "B" \\ 1'),
@@ -51,11 +55,27 @@ def test_the_document_is_the_schema_language_form_in_schema_order() -> None:
         ],
         "next_isotope_id": quantity(3.0),
     }
-    # Keys follow the schema's propertyOrder, whatever order the values came in.
-    assert list(json.loads(document)["isotope_data"][1]) == [
-        "isotope_id", "value", "element", "ratio"]
+    # Keys come in the order PostgreSQL's jsonb keeps them (shorter first, then bytewise),
+    # whatever order the values came in, so the server need not sort them.
+    parsed = json.loads(document)
+    assert list(parsed) == ["name", "altitude", "archived", "latitude", "description",
+                            "isotope_data", "material_type", "next_isotope_id"]
+    assert list(parsed["isotope_data"][1]) == ["ratio", "value", "element", "isotope_id"]
+    assert list(parsed["name"]) == ["text", "_type"]
+    assert list(parsed["latitude"]) == ["_type", "units", "magnitude", "dimensionality",
+                                        "magnitude_in_base_units"]
     assert object_data(FIELDS, VALUES, archived=True, next_isotope_id=3) == json.loads(document)
     validate_data(json.loads(document), isotope_sample_schema(), InMemoryReferences())
+
+
+def test_postgresql_keeps_the_document_as_written(app: FastAPI, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("jsonb's key order is PostgreSQL's")
+    document = object_data_json(FIELDS, VALUES, archived=False, next_isotope_id=3)
+    with app.state.database.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT CAST(:document AS jsonb)::text"),
+                                    {"document": document}).scalar_one()
+    assert stored == json.dumps(json.loads(document), ensure_ascii=False)
 
 
 def test_numbers_round_trip_exactly_and_non_finite_ones_stay_readable() -> None:
