@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import pytest
@@ -43,6 +44,14 @@ def batches(count: int, size: int, name: type[str] = str) -> list[Batch]:
     return made
 
 
+def built(given: list[Batch], *, workers: int = 1,
+          for_copy: bool = False) -> list[batch_building.BuiltBatch]:
+    pairs = list(build_batches(given, sum(len(batch.ids) for batch in given), workers=workers,
+                               for_copy=for_copy))
+    assert [batch for batch, _ in pairs] == given
+    return [rows for _, rows in pairs]
+
+
 @pytest.fixture
 def worker_for_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batch_building, "WORKER_THRESHOLD", 1)
@@ -52,7 +61,7 @@ def worker_for_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_worker_builds_what_this_process_builds_in_the_same_order() -> None:
     given = batches(count=5, size=3)
 
-    by_worker = list(build_batches(given, workers=1))
+    by_worker = built(given)
 
     assert by_worker == [build(batch) for batch in given]
     first = dict(by_worker[0].rows)
@@ -70,15 +79,15 @@ def test_a_worker_builds_what_this_process_builds_in_the_same_order() -> None:
 def test_for_copy_the_worker_encodes_the_rows_it_builds() -> None:
     given = batches(count=3, size=2)
 
-    by_worker = list(build_batches(given, workers=1, for_copy=True))
+    by_worker = built(given, for_copy=True)
 
     # The first batch is built here while the worker starts: rows, which the driver encodes.
     assert by_worker[0] == build(given[0])
     tables = Base.metadata.tables
-    for built, batch in zip(by_worker[1:], given[1:], strict=True):
+    for there, batch in zip(by_worker[1:], given[1:], strict=True):
         here = build(batch)
-        assert built.values == here.values == 2
-        assert built.rows == [(name, copy_text(tables[name], rows)) for name, rows in here.rows]
+        assert there.values == here.values == 2
+        assert there.rows == [(name, copy_text(tables[name], rows)) for name, rows in here.rows]
     encoded = dict(by_worker[2].rows)["isotope_values"]
     assert encoded.columns[:5] == ("sample_id", "isotope_id", "element", "quantity", "value")
     assert encoded.data.startswith(b"5\t1\tPb\t206Pb/204Pb\t18.0005\t0.002\t")
@@ -88,17 +97,51 @@ def test_for_copy_the_worker_encodes_the_rows_it_builds() -> None:
 def test_batches_a_dead_worker_left_are_built_here() -> None:
     poisoned = batches(count=3, size=2, name=KillsTheWorker)
 
-    built = list(build_batches(poisoned, workers=1))
-
-    assert built == [build(batch) for batch in batches(count=3, size=2)]
+    assert built(poisoned) == [build(batch) for batch in batches(count=3, size=2)]
 
 
-def test_small_imports_and_workers_0_are_built_here() -> None:
+def test_small_imports_and_workers_0_are_built_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_worker(*_: object) -> None:
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(batch_building, "_built_by_worker", no_worker)
     given = batches(count=2, size=2)
     assert batch_building.WORKER_THRESHOLD > 4
-    for workers in (0, 1):
-        assert isinstance(build_batches(given, workers=workers), map)
-    assert list(build_batches(given, workers=1)) == [build(batch) for batch in given]
+    assert built(given, workers=0) == built(given, workers=1) == [build(b) for b in given]
+
+
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_batches_are_taken_as_they_are_needed() -> None:
+    """The batches of an import are made while the file is parsed: the worker is handed a few
+    ahead of the one being written, not all of them at once."""
+    given = batches(count=8, size=2)
+    taken: list[Batch] = []
+
+    def as_parsed() -> Iterator[Batch]:
+        for batch in given:
+            taken.append(batch)
+            yield batch
+
+    pairs = build_batches(as_parsed(), 16, workers=1)
+    first, _ = next(pairs)
+    assert first is given[0]
+    assert len(taken) == 1 + batch_building.AHEAD + 1
+    assert [batch for batch, _ in pairs] == given[1:]
+    assert taken == given
+
+
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_a_failure_while_making_the_batches_reaches_the_caller() -> None:
+    given = batches(count=6, size=2)
+
+    def failing() -> Iterator[Batch]:
+        yield from given[:5]
+        raise ValueError("line 12: not a number")
+
+    pairs = build_batches(failing(), 12, workers=1)
+    assert [batch for batch, _ in islice(pairs, 2)] == given[:2]
+    with pytest.raises(ValueError, match="line 12"):
+        next(pairs)
 
 
 @pytest.mark.usefixtures("worker_for_any_size")

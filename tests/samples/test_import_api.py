@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from isofind.objects.models import ObjectRecord
+from isofind.samples import importing
 from isofind.samples.index import index_rows
 from isofind.samples.models import IsotopeValue, SampleIndex
 from tests.conftest import ADMIN
@@ -185,3 +187,50 @@ def test_a_read_only_user_is_refused_before_the_file_is_read(
         assert (route, response.status_code, response.json()) == (
             route, 403, {"detail": "read-only users cannot import samples"})
     assert multi_client.get("/api/samples", auth=ADMIN).json() == []
+
+
+@pytest.fixture
+def batches_of_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Samples are written in batches as rows are parsed: small batches make a short file
+    write several before its last row is read."""
+    monkeypatch.setattr(importing, "SAMPLES_PER_BATCH", 5)
+
+
+def galena_rows(numbers: range) -> list[str]:
+    return [f"G-{n},galena,Laurion,{18 + n / 1000:.3f}" for n in numbers]
+
+
+@pytest.mark.usefixtures("batches_of_5")
+def test_a_bad_row_after_written_batches_still_imports_nothing(client: TestClient) -> None:
+    rows = [*galena_rows(range(1, 27)), "G-27,galena,Laurion,eighteen",
+            *galena_rows(range(28, 31))]
+    content = ("name,material_type,sector,206Pb/204Pb\n" + "\n".join(rows) + "\n").encode()
+
+    response = upload(client, content=content)
+
+    assert response.status_code == 422
+    assert [(p["line"], p["column"], p["value"]) for p in response.json()["detail"]] == [
+        (28, "206Pb/204Pb", "eighteen")]
+    assert client.get("/api/samples?include_archived=true").json() == []
+    assert upload(client, content=content.replace(b"eighteen", b"18.027")).json()[
+        "samples_created"] == 30
+
+
+@pytest.mark.usefixtures("batches_of_5")
+def test_a_sample_named_again_further_down_is_one_sample(client: TestClient) -> None:
+    rows = ["Galène-1,galena,Laurion,18.001", *galena_rows(range(2, 20)),
+            "GALENE-1,,Thorikos,18.101", *galena_rows(range(21, 25)),
+            "Galène-1,,,18.201"]
+    content = ("name,material_type,sector,206Pb/204Pb\n" + "\n".join(rows) + "\n").encode()
+
+    report = upload(client, content=content).json()
+
+    assert (report["samples_created"], report["values_added"]) == (23, 25)
+    samples = client.get("/api/samples?sort=asc&limit=100").json()
+    # Ids follow the order the file first names its samples, whenever each was complete.
+    assert [s["name"] for s in samples] == ["Galène-1", *(f"G-{n}" for n in range(2, 20)),
+                                            *(f"G-{n}" for n in range(21, 25))]
+    merged = samples[0]
+    # The rows of each spelling merge first, then the spellings in the order the file has them.
+    assert (merged["material_type"], merged["sector"]) == ("galena", "Thorikos")
+    assert [v["value"] for v in merged["isotope_data"]] == [18.001, 18.201, 18.101]

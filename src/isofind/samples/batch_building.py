@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from multiprocessing import forkserver
 from typing import Any
 
@@ -93,14 +93,15 @@ def build(batch: Batch, *, for_copy: bool = False) -> BuiltBatch:
                       sum(len(values) for values, _ in numbered))
 
 
-def build_batches(batches: Sequence[Batch], *, workers: int,
-                  for_copy: bool = False) -> Iterator[BuiltBatch]:
-    """Every batch built, in order: by a worker process when ``workers`` is 1 and the batches
-    hold at least :data:`WORKER_THRESHOLD` samples, else here. ``for_copy``: the worker
-    encodes the rows for PostgreSQL's COPY (here, the driver's C code does it faster)."""
-    if workers < 1 or sum(len(batch.ids) for batch in batches) < WORKER_THRESHOLD:
-        return map(build, batches)
-    return _built_by_worker(batches, for_copy)
+def build_batches(batches: Iterable[Batch], samples: int, *, workers: int,
+                  for_copy: bool = False) -> Iterator[tuple[Batch, BuiltBatch]]:
+    """Every batch with its rows, in order, each batch taken only when it is next to build:
+    by a worker process when ``workers`` is 1 and the batches hold at least
+    :data:`WORKER_THRESHOLD` ``samples`` in all, else here. ``for_copy``: the worker encodes the
+    rows for PostgreSQL's COPY (here, the driver's C code does it faster)."""
+    if workers < 1 or samples < WORKER_THRESHOLD:
+        return ((batch, build(batch)) for batch in batches)
+    return _built_by_worker(iter(batches), for_copy)
 
 
 #: Size of an import file from which the worker's fork server is started before parsing.
@@ -117,28 +118,31 @@ def warm_up(file_size: int, workers: int) -> None:
         forkserver.ensure_running()
 
 
-def _built_by_worker(batches: Sequence[Batch], for_copy: bool) -> Iterator[BuiltBatch]:
-    upcoming = iter(range(1, len(batches)))
-    pending: deque[Future[BuiltBatch]] = deque()
-    built = 0
+def _built_by_worker(batches: Iterator[Batch],
+                     for_copy: bool) -> Iterator[tuple[Batch, BuiltBatch]]:
+    waiting: deque[Batch] = deque()  # handed to the worker, in order
+    futures: deque[Future[BuiltBatch]] = deque()
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=_FORK_SERVER) as pool:
             def hand_out(count: int) -> None:
-                for index in islice(upcoming, count):
-                    pending.append(pool.submit(build, batches[index], for_copy=for_copy))
+                for batch in islice(batches, count):
+                    waiting.append(batch)
+                    futures.append(pool.submit(build, batch, for_copy=for_copy))
 
+            first = next(batches, None)
+            if first is None:
+                return
             hand_out(AHEAD + 1)
             # The worker starts and builds the next batches while the first is built here.
-            first = build(batches[0])
-            built = 1
-            yield first
-            while pending:
-                result = pending.popleft().result()
+            yield first, build(first)
+            while waiting:
+                built = futures[0].result()
+                futures.popleft()
+                batch = waiting.popleft()
                 hand_out(1)
-                built += 1
-                yield result
+                yield batch, built
     except BrokenProcessPool:  # the worker died or could not start: build the rest here
-        yield from map(build, batches[built:])
+        yield from ((batch, build(batch)) for batch in chain(waiting, batches))
     finally:
-        for future in pending:
+        for future in futures:
             future.cancel()

@@ -9,8 +9,10 @@ written in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -42,7 +44,7 @@ from isofind.samples.action import (
     sample_fields,
 )
 from isofind.samples.batch_building import SAMPLES_PER_BATCH, Batch, build_batches, warm_up
-from isofind.samples.csv_import import ImportErrors, MappingError, parse_csv
+from isofind.samples.csv_import import ImportErrors, MappingError, read_csv
 from isofind.samples.csv_import.results import ParsedIsotopeValue, ParsedSample
 from isofind.samples.index import (
     bump_generation,
@@ -63,6 +65,7 @@ class IncomingSample:
 
     fields: dict[str, Any]
     isotopes: list[dict[str, Any]] = field(default_factory=list)
+    place: int = 0  # where the file first names it: samples of one key merge in this order
 
     key: str = field(init=False)  # its name key, which merges it with a stored sample
 
@@ -97,11 +100,21 @@ def plain_value(value: ParsedIsotopeValue) -> dict[str, Any]:
     }
 
 
+def _one_line(name: str) -> str:
+    # A quoted CSV cell may hold a line break; a sample name is one line.
+    return " ".join(name.split())
+
+
 def from_parsed(sample: ParsedSample) -> IncomingSample:
     fields = dict(sample.fields)
-    # A quoted CSV cell may hold a line break; a sample name is one line.
-    fields["name"] = " ".join(str(sample.name).split())
-    return IncomingSample(fields, [plain_value(value) for value in sample.isotope_values])
+    fields["name"] = _one_line(str(sample.name))
+    return IncomingSample(fields, [plain_value(value) for value in sample.isotope_values],
+                          place=sample.lines[0])
+
+
+def _sample_keys(names: Iterable[str | None]) -> list[str]:
+    """The name key of each sample a file's rows name, once per sample."""
+    return [name_key(_one_line(name)) for name in dict.fromkeys(names) if name is not None]
 
 
 def _writable_by_name(db: Session, viewer: Viewer, keys: list[str]) -> dict[str, int]:
@@ -159,26 +172,28 @@ def _update_all(db: Session, viewer: Viewer, updates: list[tuple[int, IncomingSa
             progress(1)
 
 
-def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive: bool,
-                report: MergeReport, progress: Progress | None, workers: int) -> None:
-    if not incoming:
-        return
+def _new_batches(creation: bulk.Creation, samples: Iterator[IncomingSample],
+                 ids: dict[str, int], archive: bool) -> Iterator[Batch]:
+    while chunk := list(islice(samples, SAMPLES_PER_BATCH)):
+        yield Batch(creation, [sample.fields for sample in chunk],
+                    [sample.isotopes for sample in chunk], [sample.key for sample in chunk],
+                    [ids[sample.key] for sample in chunk], archive)
+
+
+def _create_new(db: Session, user: User, samples: Iterator[IncomingSample],
+                ids: dict[str, int], archive: bool, report: MergeReport,
+                progress: Progress | None, workers: int) -> None:
+    """Write the new ``samples`` (one per key of ``ids``) in batches, as they come."""
     creation = bulk.start_creation(db, user, objects.get_action(db, ISOTOPE_SAMPLE_ACTION_ID),
                                    utcnow())
-    all_ids = bulk.reserve_object_ids(db, len(incoming))
-    batches = []
-    for start in range(0, len(incoming), SAMPLES_PER_BATCH):
-        chunk = incoming[start:start + SAMPLES_PER_BATCH]
-        batches.append(Batch(creation, [sample.fields for sample in chunk],
-                             [sample.isotopes for sample in chunk],
-                             [sample.key for sample in chunk],
-                             all_ids[start:start + len(chunk)], archive))
+    batches = _new_batches(creation, samples, ids, archive)
     tables = Base.metadata.tables
     written: dict[str, Table] = {}
     with BackgroundInserts(db) as inserts:
         built_batches = build_batches(
-            batches, workers=workers, for_copy=db.get_bind().dialect.name == "postgresql")
-        for batch, built in zip(batches, built_batches, strict=True):
+            batches, len(ids), workers=workers,
+            for_copy=db.get_bind().dialect.name == "postgresql")
+        for batch, built in built_batches:
             for table_name, rows in built.rows:
                 written[table_name] = tables[table_name]
                 inserts.insert(tables[table_name], rows)
@@ -188,7 +203,7 @@ def _create_new(db: Session, user: User, incoming: list[IncomingSample], archive
             if progress:
                 progress(len(batch.ids))
     bump_generation(db)
-    refresh_statistics(db, written.values(), len(incoming))
+    refresh_statistics(db, written.values(), len(ids))
 
 
 def _importing_user(viewer: Viewer) -> User:
@@ -198,26 +213,57 @@ def _importing_user(viewer: Viewer) -> User:
     return user
 
 
-def merge_samples(db: Session, viewer: Viewer, samples: list[IncomingSample], *,
-                  archive: bool = False, progress: Progress | None = None,
-                  workers: int = 0) -> MergeReport:
-    """Write ``samples`` into the database, merging by name; one transaction (the caller's)."""
-    user = _importing_user(viewer)
-    report = MergeReport()
-    existing = _writable_by_name(db, viewer, [sample.key for sample in samples])
-    updates: list[tuple[int, IncomingSample]] = []
-    fresh: dict[str, IncomingSample] = {}
+def _sorted_out(samples: Iterable[IncomingSample], keys: list[str], existing: dict[str, int],
+                updates: list[tuple[int, IncomingSample]]) -> Iterator[IncomingSample]:
+    """The new samples, each once every sample of its key has come; samples of a stored key
+    are added to ``updates``."""
+    remaining = Counter(keys)
+    waiting: dict[str, list[IncomingSample]] = {}
     for sample in samples:
         key = sample.key
+        remaining[key] -= 1
         if key in existing:
             updates.append((existing[key], sample))
-        elif key in fresh:  # same name twice in one document: one sample
-            fresh[key].fields.update({k: v for k, v in sample.fields.items() if v is not None})
-            fresh[key].isotopes.extend(sample.isotopes)
-        else:
-            fresh[key] = sample
+            continue
+        waiting.setdefault(key, []).append(sample)
+        if not remaining[key]:
+            yield _one_sample(waiting.pop(key))
+
+
+def _one_sample(named_alike: list[IncomingSample]) -> IncomingSample:
+    """Names that differ in case or accents only are one sample: in file order, later ones fill
+    and update the fields and add their values; the first spelling stays, as a stored one
+    does."""
+    first, *later = sorted(named_alike, key=lambda sample: sample.place)
+    for sample in later:
+        first.fields.update({k: v for k, v in sample.fields.items()
+                             if v is not None and k != "name"})
+        first.isotopes.extend(sample.isotopes)
+    return first
+
+
+def merge_samples(db: Session, viewer: Viewer, keys: list[str],
+                  samples: Iterable[IncomingSample], *, archive: bool = False,
+                  progress: Progress | None = None, workers: int = 0) -> MergeReport:
+    """Write ``samples`` into the database, merging by name; one transaction (the caller's).
+
+    ``keys`` are the samples' name keys, in the order of the samples; ``samples`` may be
+    produced (parsed) while the first ones are written, and in another order when a file names
+    one sample in several places: a sample is written once every sample of its key has come.
+    """
+    user = _importing_user(viewer)
+    report = MergeReport()
+    existing = _writable_by_name(db, viewer, keys)
+    new_keys = [key for key in dict.fromkeys(keys) if key not in existing]
+    ids = dict(zip(new_keys, bulk.reserve_object_ids(db, len(new_keys)), strict=True))
+    updates: list[tuple[int, IncomingSample]] = []
+    new = _sorted_out(samples, keys, existing, updates)
+    if ids:
+        _create_new(db, user, new, ids, archive, report, progress, workers)
+    else:
+        for _ in new:  # nothing comes out: reading the samples sorts out the updates
+            pass
     _update_all(db, viewer, updates, archive, report, progress)
-    _create_new(db, user, list(fresh.values()), archive, report, progress, workers)
     return report
 
 
@@ -230,20 +276,23 @@ def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = 
     _importing_user(viewer)  # before the worker's fork server is started for the file
     warm_up(len(raw), workers)
     try:
-        parsed = parse_csv(raw, mapping=mapping, profile=profile,
-                           custom_elements=custom_symbols(db))
+        csv = read_csv(raw, mapping=mapping, profile=profile,
+                       custom_elements=custom_symbols(db))
+        # Rows are parsed while the samples of the rows before them are written: a file with
+        # a problem is refused once every row is read, and the transaction undoes the writes.
+        report = merge_samples(db, viewer, _sample_keys(csv.sample_names),
+                               map(from_parsed, csv.samples()), archive=archive_mode,
+                               progress=progress, workers=workers)
     except MappingError as exc:
         raise Unprocessable([{"line": None, "column": "mapping", "value": mapping or profile,
                               "message": str(exc)}]) from None
     except ImportErrors as exc:
         raise Unprocessable(exc.errors) from None
-    report = merge_samples(db, viewer, [from_parsed(sample) for sample in parsed.samples],
-                           archive=archive_mode, progress=progress, workers=workers)
     result = {
         "success": True, **report.as_dict(), "archive_mode": archive_mode,
-        "encoding": parsed.encoding, "delimiter": parsed.delimiter,
-        "recognised_columns": parsed.recognised_columns,
-        "ignored_columns": parsed.ignored_columns, "warnings": parsed.warnings,
+        "encoding": csv.encoding, "delimiter": csv.delimiter,
+        "recognised_columns": csv.recognised_columns,
+        "ignored_columns": csv.ignored_columns, "warnings": csv.warnings,
     }
     record_activity(db, "samples.imported", user_id=viewer.user_id, target_type="import",
                     target_id=filename, details={"format": "csv", **report.as_dict(),
@@ -255,10 +304,10 @@ def import_csv(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool = 
 # --- .isof documents ------------------------------------------------------------------------
 
 
-def _isof_sample(sample: dict[str, Any]) -> IncomingSample:
+def _isof_sample(sample: dict[str, Any], place: int = 0) -> IncomingSample:
     fields = {k: v for k, v in sample.items() if k not in ("source_id", "isotope_data")}
-    fields["name"] = " ".join(str(fields.get("name") or sample["source_id"]).split())
-    return IncomingSample(fields, [dict(value) for value in sample["isotope_data"]])
+    fields["name"] = _one_line(str(fields.get("name") or sample["source_id"]))
+    return IncomingSample(fields, [dict(value) for value in sample["isotope_data"]], place)
 
 
 def _stored_ids(document: IsofImport, report: MergeReport) -> dict[str, int]:
@@ -305,7 +354,8 @@ def import_isof(db: Session, viewer: Viewer, raw: bytes, *, archive_mode: bool =
                                               "message": exc.message}]) from None
     library_counts = library.import_library(db, document.methods, document.pipelines, user,
                                             client_address=client_address)
-    report = merge_samples(db, viewer, [_isof_sample(s) for s in document.samples],
+    incoming = [_isof_sample(sample, place) for place, sample in enumerate(document.samples)]
+    report = merge_samples(db, viewer, [sample.key for sample in incoming], incoming,
                            archive=archive_mode, progress=progress, workers=workers)
     ids = _stored_ids(document, report)
     result = {

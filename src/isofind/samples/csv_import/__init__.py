@@ -1,7 +1,7 @@
 """Pure parsing of sample CSV files: bytes in, parsed samples or the complete error list out."""
 
 from isofind.samples.csv_import.mapping import available_profiles
-from isofind.samples.csv_import.parse import parse_csv
+from isofind.samples.csv_import.parse import CsvFile, parse_csv, read_csv
 from isofind.samples.csv_import.results import (
     ImportErrors,
     ImportProblem,
@@ -12,6 +12,7 @@ from isofind.samples.csv_import.results import (
 )
 
 __all__ = [
+    "CsvFile",
     "ImportErrors",
     "ImportProblem",
     "MappingError",
@@ -20,4 +21,5 @@ __all__ = [
     "ParsedSample",
     "available_profiles",
     "parse_csv",
+    "read_csv",
 ]

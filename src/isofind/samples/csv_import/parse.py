@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from isofind.samples.csv_import.headers import SAMPLE_FIELDS, FieldRole, match_header
 from isofind.samples.csv_import.layouts import (
@@ -53,11 +53,35 @@ def parse_csv(
     profile: str | None = None,
     custom_elements: frozenset[str] = frozenset(),
 ) -> ParsedImport:
-    """Parse a sample CSV file into samples, merging rows that name the same sample.
+    """Parse a sample CSV file into samples, merging rows that name the same sample; samples
+    come in the order the file first names them.
 
     `mapping` is a JSON object (or its text) from our field names to columns, applied over the
     named `profile`. Raises MappingError for a bad mapping or profile, and ImportErrors with
     every problem of the file otherwise; nothing is partially returned.
+    """
+    csv = read_csv(raw, mapping, profile, custom_elements)
+    samples = sorted(csv.samples(), key=lambda sample: sample.lines[0])
+    return ParsedImport(
+        samples=samples,
+        recognised_columns=csv.recognised_columns,
+        ignored_columns=csv.ignored_columns,
+        warnings=csv.warnings,
+        encoding=csv.encoding,
+        delimiter=csv.delimiter,
+    )
+
+
+def read_csv(
+    raw: bytes,
+    mapping: Mapping[str, object] | str | None = None,
+    profile: str | None = None,
+    custom_elements: frozenset[str] = frozenset(),
+) -> CsvFile:
+    """A sample CSV file read up to its rows, which :meth:`CsvFile.samples` parses.
+
+    Arguments as for :func:`parse_csv`. Raises MappingError for a bad mapping or profile and
+    ImportErrors for an empty file; every other problem is raised once the rows are parsed.
     """
     custom = frozenset(custom_elements)
     chosen = load_profile(profile, custom) if profile else Profile(name="", description="")
@@ -68,29 +92,66 @@ def parse_csv(
     decoded = decode(raw)
     delimiter = sniff_delimiter(decoded.text)
     errors: list[ImportProblem] = []
-    warnings: list[ImportProblem] = []
     rows = _readable_rows(read_rows(decoded.text, delimiter), errors)
     headers = next(rows, None)
     if headers is None:
         raise ImportErrors(errors or [problem(1, "", "", "the file is empty")])
     plan = _plan(headers.cells, specs, chosen, custom, errors)
-    parsed_rows = [
-        parsed for row in rows if (parsed := plan.parse_row(row, errors, warnings)) is not None
-    ]
-    if not parsed_rows and not errors:
-        errors.append(problem(1, "", "", "the file has a header but no data rows"))
-    if errors:
-        raise ImportErrors(errors)
-    if chosen.one_sample_per_row:
-        _keep_rows_apart(parsed_rows)
-    return ParsedImport(
-        samples=_merge(parsed_rows),
+    data_rows = list(rows)
+    names = [plan.name_of(row) for row in data_rows]
+    if not errors and all(name is None for name in names):
+        raise ImportErrors([problem(1, "", "", "the file has a header but no data rows")])
+    return CsvFile(
         recognised_columns=plan.recognised,
         ignored_columns=plan.ignored,
-        warnings=warnings,
         encoding=decoded.encoding,
         delimiter=delimiter,
+        sample_names=_sample_names(data_rows, names, chosen.one_sample_per_row),
+        plan=plan,
+        rows=data_rows,
+        row_names=names,
+        errors=errors,
     )
+
+
+@dataclass
+class CsvFile:
+    """A CSV file's header, read, and its rows, to parse.
+
+    Its samples can be parsed while the ones already parsed are stored: the names of all its
+    samples are known from the start (``sample_names``, one per data row, ``None`` for a blank
+    row), and each sample comes out complete, as soon as the last row naming it is parsed.
+    """
+
+    recognised_columns: dict[str, str]
+    ignored_columns: list[str]
+    encoding: str
+    delimiter: str
+    sample_names: list[str | None]
+    plan: ImportPlan
+    rows: list[Row]
+    row_names: list[str | None]  # the name cell of each row, as written
+    errors: list[ImportProblem]
+    warnings: list[ImportProblem] = field(default_factory=list)
+
+    def samples(self) -> Iterator[ParsedSample]:
+        """Every sample, each once the last row naming it is parsed. Once a row has a problem
+        none comes out any more; ImportErrors then lists every problem of the file, raised
+        after the last row."""
+        last_row = {name: index for index, name in enumerate(self.sample_names)}
+        merging = _Merging()
+        for index, (row, name, sample_name) in enumerate(
+                zip(self.rows, self.row_names, self.sample_names, strict=True)):
+            if name is None or sample_name is None:
+                continue
+            parsed = self.plan.parse_row(row, name, self.errors, self.warnings)
+            if parsed is None or self.errors:
+                continue
+            merging.add(sample_name, parsed)
+            if last_row[sample_name] == index:
+                yield merging.complete(sample_name)
+        if self.errors:
+            raise ImportErrors(self.errors)
 
 
 def _mapping_object(mapping: object) -> object:
@@ -130,16 +191,26 @@ class ImportPlan:
     ignored: list[str]
     positions: dict[str, int]  # header → index, to report a row's problems left to right
 
-    def parse_row(
-        self, row: Row, errors: list[ImportProblem], warnings: list[ImportProblem]
-    ) -> ParsedRow | None:
+    def name_of(self, row: Row) -> str | None:
+        """The row's sample name as written, or None for a blank row."""
         cells = row.cells
         if not "".join(cells).strip():
             return None  # blank lines, and the empty rows spreadsheets leave at the end
+        if self.name is None:
+            return ""
+        if len(cells) < self.width:
+            cells = self._padded(cells)
+        return self.name.source.read(cells)
+
+    def parse_row(
+        self, row: Row, name: str, errors: list[ImportProblem], warnings: list[ImportProblem]
+    ) -> ParsedRow | None:
+        """The row named ``name`` (:meth:`name_of`), or None when it has problems, which are
+        added to ``errors``."""
+        cells = row.cells
         problems: list[ImportProblem] = []
         if len(cells) != self.width:
             cells = self._fit(cells, row.line, problems)
-        name = self.name.source.read(cells) if self.name else ""
         if self.name is not None and not name:
             problems.append(problem(row.line, self.name.column, "", "the sample name is missing"))
         fields = self._fields(cells, row.line, problems)
@@ -160,6 +231,9 @@ class ImportPlan:
                 line, f"(after column {self.width})", "; ".join(extra),
                 f"the row has {len(cells)} cells but the header has {self.width} columns",
             ))
+        return self._padded(cells)
+
+    def _padded(self, cells: list[str]) -> list[str]:
         # Rows cut short by spreadsheets simply lack their last, empty, cells.
         return (cells + [""] * self.width)[: self.width]
 
@@ -167,12 +241,12 @@ class ImportPlan:
         self, cells: Sequence[str], line: int, problems: list[ImportProblem]
     ) -> dict[str, object]:
         fields: dict[str, object] = {}
-        for field, bound, convert in self.fields:
+        for name, bound, convert in self.fields:
             text = bound.source.read(cells)
             if not text:
                 continue
             try:
-                fields[field] = convert(text)
+                fields[name] = convert(text)
             except CellProblem as cell_problem:
                 problems.append(problem(line, bound.column, text, str(cell_problem)))
         return fields
@@ -282,35 +356,45 @@ def _column_report(
     return recognised, ignored
 
 
-def _keep_rows_apart(rows: list[ParsedRow]) -> None:
-    counts = Counter(row.name for row in rows)
-    for row in rows:
-        if counts[row.name] > 1:
-            row.name = f"{row.name} (line {row.line})"
+def _sample_names(rows: Sequence[Row], names: Sequence[str | None],
+                  one_sample_per_row: bool) -> list[str | None]:
+    """The sample each row belongs to: the one it names, or with a profile of one sample per
+    row, a name that repeats gets the row's line."""
+    if not one_sample_per_row:
+        return list(names)
+    counts = Counter(name for name in names if name is not None)
+    return [name if name is None or counts[name] == 1 else f"{name} (line {row.line})"
+            for row, name in zip(rows, names, strict=True)]
 
 
-def _merge(rows: Sequence[ParsedRow]) -> list[ParsedSample]:
-    """One sample per name: later rows fill and update its fields, add its new values."""
-    samples: dict[str, ParsedSample] = {}
-    # Identities of a sample's values, built only once a second row names it: most don't.
-    seen: dict[str, set[tuple[object, ...]]] = {}
-    for row in rows:
-        sample = samples.get(row.name)
+class _Merging:
+    """Samples being read: later rows fill and update a sample's fields, add its new values."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, ParsedSample] = {}
+        # Identities of a sample's values, built only once a second row names it: most don't.
+        self.seen: dict[str, set[tuple[object, ...]]] = {}
+
+    def add(self, name: str, row: ParsedRow) -> None:
+        sample = self.samples.get(name)
         if sample is None:
-            fields = {"name": row.name, **row.fields}
-            samples[row.name] = ParsedSample(row.name, fields, _distinct(row.values), [row.line])
-            continue
+            fields = {"name": name, **row.fields}
+            self.samples[name] = ParsedSample(name, fields, _distinct(row.values), [row.line])
+            return
         sample.fields.update(row.fields)
         sample.lines.append(row.line)
-        identities = seen.get(row.name)
+        identities = self.seen.get(name)
         if identities is None:
-            identities = seen[row.name] = {value.identity() for value in sample.isotope_values}
+            identities = self.seen[name] = {value.identity() for value in sample.isotope_values}
         for value in row.values:
             identity = value.identity()
             if identity not in identities:
                 identities.add(identity)
                 sample.isotope_values.append(value)
-    return list(samples.values())
+
+    def complete(self, name: str) -> ParsedSample:
+        self.seen.pop(name, None)
+        return self.samples.pop(name)
 
 
 def _distinct(values: list[ParsedIsotopeValue]) -> list[ParsedIsotopeValue]:
