@@ -55,6 +55,7 @@ def test_the_document_is_the_schema_language_form_with_keys_in_jsonb_order() -> 
         ],
         "next_isotope_id": quantity(3.0),
     }
+    assert document.isascii() and '"Gal\\u00e8ne \\"B\\" \\\\ 1"' in document
     # Keys come in the order PostgreSQL's jsonb keeps them (shorter first, then bytewise),
     # whatever order the values came in, so the server need not sort them.
     parsed = json.loads(document)
