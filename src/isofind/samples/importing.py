@@ -247,9 +247,10 @@ def merge_samples(db: Session, viewer: Viewer, keys: list[str],
                   progress: Progress | None = None, workers: int = 0) -> MergeReport:
     """Write ``samples`` into the database, merging by name; one transaction (the caller's).
 
-    ``keys`` are the samples' name keys, in the order of the samples; ``samples`` may be
-    produced (parsed) while the first ones are written, and in another order when a file names
-    one sample in several places: a sample is written once every sample of its key has come.
+    ``keys`` holds the name key of every sample to come, in file order (new samples get their
+    ids in this order). ``samples`` may be produced (parsed) while the first ones are written,
+    in another order when a file names one sample in several places: a new sample is written
+    once every sample of its key has come.
     """
     user = _importing_user(viewer)
     report = MergeReport()
