@@ -128,8 +128,9 @@ def isotope_sample_schema() -> dict[str, Any]:
 # encoding the documents of an import for COPY took 12 % longer.
 
 
-def jsonb_key_order(names: Iterable[str]) -> tuple[str, ...]:
+def _jsonb_key_order(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(names, key=lambda name: (len(name.encode()), name.encode())))
+
 
 _DIMENSIONS = {"1": "dimensionless", "m": "[length]"}
 _ISOTOPE_NUMBERS = frozenset(ISOTOPE_NUMBER_FIELDS)
@@ -144,13 +145,15 @@ def _number_json(number: float) -> str:
 def _text_json(text: str) -> str:
     if len(text) <= _REPEATED_TEXT_LENGTH:
         return _short_text_json(text)
+    return _text_object_json(text)
+
+
+def _text_object_json(text: str) -> str:
     return '{"text":' + json.dumps(text) + ',"_type":"text"}'
 
 
-@lru_cache(maxsize=4096)
-def _short_text_json(text: str) -> str:
-    """Element names, ratios, standards and materials repeat across a whole import."""
-    return '{"text":' + json.dumps(text) + ',"_type":"text"}'
+# Element names, ratios, standards and materials repeat across a whole import.
+_short_text_json = lru_cache(maxsize=4096)(_text_object_json)
 
 
 def _quantity_json(magnitude: float, units: str = "1") -> str:
@@ -163,8 +166,8 @@ def _quantity_json(magnitude: float, units: str = "1") -> str:
             f'"dimensionality":"{dimensionality}","magnitude_in_base_units":{number}}}')
 
 
-_ISOTOPE_KEY_ORDER = jsonb_key_order(ISOTOPE_FIELDS)
-_SAMPLE_KEY_ORDER = jsonb_key_order((*SAMPLE_FIELDS, "archived", "isotope_data",
+_ISOTOPE_KEY_ORDER = _jsonb_key_order(ISOTOPE_FIELDS)
+_SAMPLE_KEY_ORDER = _jsonb_key_order((*SAMPLE_FIELDS, "archived", "isotope_data",
                                      "next_isotope_id"))
 
 
