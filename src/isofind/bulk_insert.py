@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Dialect, Float, Integer, Table, func, select, text
 from sqlalchemy.orm import Session
 
+from isofind.db import defer_checkpoint
+
 Rows = Sequence[Mapping[str, Any]]
 
 
@@ -207,10 +209,13 @@ class BackgroundInserts:
     trips to PostgreSQL), so on two cores building and storing overlap.
 
     Until the block ends the caller must not use the session: the thread is using its
-    connection. The first error raised by a write is raised again when the block ends.
+    connection. The first error raised by a write is raised again when the block ends. On
+    SQLite, the transaction's pages are copied from the WAL into the database file after its
+    commit, on another thread (:func:`isofind.db.defer_checkpoint`).
     """
 
     def __init__(self, db: Session, depth: int = 2) -> None:
+        defer_checkpoint(db)
         self._connection = _Connection.of(db)
         self._batches: queue.Queue[tuple[Table, Rows | CopyText] | None] = queue.Queue(
             maxsize=depth)

@@ -4,6 +4,7 @@ pinged only after sitting idle."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -202,3 +203,61 @@ def test_a_sqlite_read_that_writes_waits_for_another_writer_instead_of_failing(
     with database.session(write=True) as db:
         db.execute(delete(LoginThrottle).where(LoginThrottle.username.in_(
             ["held-by-the-writer", "written-by-a-read"])))
+
+
+def _written_at(database: Database) -> int:
+    # In WAL mode only a checkpoint writes to the database file.
+    return os.stat(database.engine.url.database).st_mtime_ns
+
+
+def _autocheckpoint(driver: Any) -> int:
+    return driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+def _write_throttles(db: Session, prefix: str) -> None:
+    # ~6 MB: far more than the thousand WAL pages (4 MB) at which a commit checkpoints.
+    db.add_all(LoginThrottle(username=f"{prefix}-{n}-" + "x" * 1000, failures=1)
+               for n in range(6000))
+    db.flush()
+
+
+def _delete_throttles(database: Database, prefix: str) -> None:
+    with database.session(write=True) as db:
+        db.execute(delete(LoginThrottle).where(LoginThrottle.username.startswith(prefix)))
+
+
+def test_a_bulk_write_leaves_its_checkpoint_to_a_thread_after_the_commit(
+        sqlite_database: Database) -> None:
+    database = sqlite_database
+    session = database.open(write=True)
+    isofind_db.defer_checkpoint(session)
+    driver = session.connection().connection.driver_connection
+    assert _autocheckpoint(driver) == 0  # the commit copies nothing into the database file
+    _write_throttles(session, "deferred")
+    written_at = _written_at(database)
+    database.end(session)
+    assert _autocheckpoint(driver) == 1000  # the pooled connection is itself again
+    assert database.wait_for_checkpoints(timeout=30)
+    assert _written_at(database) > written_at  # copied by the thread
+    assert _throttled(database, "deferred-5999-" + "x" * 1000)
+    _delete_throttles(database, "deferred")
+
+
+def test_without_a_deferred_checkpoint_the_commit_copies_the_wal(
+        sqlite_database: Database) -> None:
+    database = sqlite_database
+    written_at = _written_at(database)
+    with database.session(write=True) as db:
+        _write_throttles(db, "at-commit")
+    assert _written_at(database) > written_at  # the commit itself checkpointed
+    _delete_throttles(database, "at-commit")
+
+
+def test_a_deferred_checkpoint_is_nothing_on_postgresql(pg_database: Database) -> None:
+    with pg_database.session(write=True) as db:
+        isofind_db.defer_checkpoint(db)
+        db.add(LoginThrottle(username="pg-bulk", failures=1))
+    assert pg_database.wait_for_checkpoints(timeout=0)
+    assert _throttled(pg_database, "pg-bulk")
+    with pg_database.session(write=True) as db:
+        db.execute(delete(LoginThrottle).where(LoginThrottle.username == "pg-bulk"))
