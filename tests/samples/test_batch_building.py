@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
+from multiprocessing.forkserver import ForkServer
 from typing import Any
 
 import pytest
@@ -192,3 +195,41 @@ def test_a_worker_is_used_where_it_was_measured_to_help(
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     settings = Settings(database_url=url, import_workers=setting)
     assert settings.import_worker_count == expected
+
+
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_a_worker_that_cannot_start_leaves_every_batch_to_be_built_here(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process_to_spare(*_: object) -> None:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(batch_building.forkserver, "ensure_running", no_process_to_spare)
+    monkeypatch.setattr(ForkServer, "connect_to_new_process", no_process_to_spare)
+    given = batches(count=4, size=2)
+
+    batch_building.warm_up(batch_building.WARM_UP_BYTES, 1)  # does not fail either
+    assert built(given) == [build(batch) for batch in given]
+
+
+@pytest.mark.parametrize("failing", [
+    batch_building.AHEAD + 1,  # while the first batch is built here
+    batch_building.AHEAD + 2,  # once batches come back from the worker
+])
+@pytest.mark.usefixtures("worker_for_any_size")
+def test_batches_are_built_here_from_the_one_the_worker_could_not_take(
+        monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    submit = ProcessPoolExecutor.submit
+    handed: list[object] = []
+
+    def fails_from_then_on(pool: ProcessPoolExecutor, *args: Any,
+                           **kwargs: Any) -> Future[Any]:
+        handed.append(args[1])
+        if len(handed) >= failing:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        return submit(pool, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", fails_from_then_on)
+    given = batches(count=6, size=2)
+
+    assert built(given) == [build(batch) for batch in given]
+    assert handed == given[1:failing + 1]

@@ -115,13 +115,16 @@ def warm_up(file_size: int, workers: int) -> None:
     held that batch back 1.4-1.9 s (PostgreSQL, issue 4). Not at server start: it holds
     ~90 MB until the server stops, which an instance that never imports much need not pay."""
     if workers >= 1 and file_size >= WARM_UP_BYTES:
-        forkserver.ensure_running()
+        try:
+            forkserver.ensure_running()
+        except OSError:  # no process to spare: the batches will be built here
+            return
 
 
 def _built_by_worker(batches: Iterator[Batch],
                      for_copy: bool) -> Iterator[tuple[Batch, BuiltBatch]]:
-    waiting: deque[Batch] = deque()  # handed to the worker, in order
-    futures: deque[Future[BuiltBatch]] = deque()
+    waiting: deque[Batch] = deque()  # taken from ``batches`` and not yet given out, in order
+    futures: deque[Future[BuiltBatch]] = deque()  # the worker's, for the last of ``waiting``
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=_FORK_SERVER) as pool:
             def hand_out(count: int) -> None:
@@ -132,16 +135,18 @@ def _built_by_worker(batches: Iterator[Batch],
             first = next(batches, None)
             if first is None:
                 return
+            waiting.append(first)
             hand_out(AHEAD + 1)
             # The worker starts and builds the next batches while the first is built here.
-            yield first, build(first)
+            rows = build(first)
+            yield waiting.popleft(), rows
             while waiting:
-                built = futures[0].result()
-                futures.popleft()
-                batch = waiting.popleft()
+                rows = futures.popleft().result()
                 hand_out(1)
-                yield batch, built
-    except BrokenProcessPool:  # the worker died or could not start: build the rest here
+                yield waiting.popleft(), rows
+    # The worker died, or could not start (no process or file descriptor to spare): the rest
+    # is built here.
+    except (BrokenProcessPool, OSError):
         yield from ((batch, build(batch)) for batch in chain(waiting, batches))
     finally:
         for future in futures:
