@@ -241,12 +241,12 @@ class _BackgroundCheckpoints:
         event.listen(engine, "checkin", self._on_checkin)
 
     def defer(self, db: Session) -> None:
-        record = db.connection().connection
-        if _DEFERRED_CHECKPOINT not in record.info:
-            driver = record.driver_connection
+        pooled = db.connection().connection  # its info is kept until it goes back to the pool
+        if _DEFERRED_CHECKPOINT not in pooled.info:
+            driver = pooled.driver_connection
             (pages,) = driver.execute("PRAGMA wal_autocheckpoint").fetchone()
             driver.execute("PRAGMA wal_autocheckpoint=0")
-            record.info[_DEFERRED_CHECKPOINT] = pages
+            pooled.info[_DEFERRED_CHECKPOINT] = pages
 
     def _on_checkin(self, dbapi_connection: Any, record: Any) -> None:
         pages = record.info.pop(_DEFERRED_CHECKPOINT, None)
