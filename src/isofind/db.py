@@ -268,13 +268,15 @@ class _BackgroundCheckpoints:
                 self._thread = threading.Thread(target=self._run, name="sqlite-checkpoints",
                                                 daemon=True)
                 self._thread.start()
-            self._changed.notify_all()
 
     def _run(self) -> None:
+        # The thread ends when nothing is left to copy: an idle one would keep the engine
+        # and its connections alive after their app is gone, unless it was disposed of.
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._stopping or self._done < self._requested)
-                if self._stopping:
+                if self._stopping or self._done >= self._requested:
+                    self._thread = None
+                    self._changed.notify_all()
                     return
                 target = self._requested
             self._checkpoint()
@@ -297,7 +299,8 @@ class _BackgroundCheckpoints:
     def wait(self, timeout: float) -> bool:
         """Wait until every checkpoint asked for so far has run; False on ``timeout``."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._done >= self._requested, timeout)
+            return self._changed.wait_for(
+                lambda: self._done >= self._requested or self._stopping, timeout)
 
     def stop(self) -> None:
         with self._changed:

@@ -4,9 +4,11 @@ pinged only after sitting idle."""
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -261,3 +263,25 @@ def test_a_deferred_checkpoint_is_nothing_on_postgresql(pg_database: Database) -
     assert _throttled(pg_database, "pg-bulk")
     with pg_database.session(write=True) as db:
         db.execute(delete(LoginThrottle).where(LoginThrottle.username == "pg-bulk"))
+
+
+def test_a_database_left_without_dispose_is_not_kept_alive_by_its_checkpoints(
+        backend: str, database_url: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    database = Database(database_url)
+    with database.session(write=True) as db:
+        isofind_db.defer_checkpoint(db)
+        db.add(LoginThrottle(username="left-behind", failures=1))
+    assert database.wait_for_checkpoints(timeout=30)
+    engine = weakref.ref(database.engine)
+    del database, db
+    deadline = time.monotonic() + 10
+    while engine() is not None and time.monotonic() < deadline:
+        gc.collect()  # the thread lets go of the engine once it has nothing left to copy
+        time.sleep(0.05)
+    assert engine() is None
+    cleanup = Database(database_url)
+    with cleanup.session(write=True) as db:
+        db.execute(delete(LoginThrottle).where(LoginThrottle.username == "left-behind"))
+    cleanup.dispose()
