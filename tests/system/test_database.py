@@ -255,7 +255,7 @@ def test_without_a_deferred_checkpoint_the_commit_copies_the_wal(
     _delete_throttles(database, "at-commit")
 
 
-def test_a_deferred_checkpoint_is_nothing_on_postgresql(pg_database: Database) -> None:
+def test_deferring_a_checkpoint_does_nothing_on_postgresql(pg_database: Database) -> None:
     with pg_database.session(write=True) as db:
         isofind_db.defer_checkpoint(db)
         db.add(LoginThrottle(username="pg-bulk", failures=1))
