@@ -127,6 +127,11 @@ OBJECTS: dict[int, dict[str, Any]] = {
         "description": text({"en": "Contains granite grains"}),
         "list": {"0": {"mass": quantity(2, "mg", 2e-06)}},
     },
+    # At zero a comparison has no tolerance: strict bounds alone keep zero out.
+    16: {"name": text("Zero offset"), "offset": quantity(0, "1", 0.0, "dimensionless")},
+    17: {"name": text("Tiny offset"), "offset": quantity(1e-300, "1", 1e-300, "dimensionless")},
+    18: {"name": text("Negative offset"),
+         "offset": quantity(-1e-300, "1", -1e-300, "dimensionless")},
 }
 ALL = set(OBJECTS)
 
@@ -134,6 +139,12 @@ ADVANCED_CASES: list[tuple[str, set[int]]] = [
     # quantities, compared in base units, only with the same dimensionality
     ("mass > 50mg", {2, 5, 14}),
     ("mass > 50 mg", {2, 5, 14}),
+    ("offset > 0", {17}),
+    ("offset >= 0", {16, 17}),
+    ("offset < 0", {18}),
+    ("offset <= 0", {16, 18}),
+    ("offset == 0", {16}),
+    ("offset != 0", {17, 18}),
     ("mass >= 50mg", {2, 3, 5, 14}),
     ("50mg < mass", {2, 5, 14}),
     ("mass == 1g", {5, 14}),
@@ -201,8 +212,8 @@ ADVANCED_CASES: list[tuple[str, set[int]]] = [
     ("operator == #15", {12}),
     ("sample == #3", {5}),
     ("sample != #3", {12}),
-    ("mass == null", {6, 7, 8, 9, 10, 11, 12, 13, 15}),
-    ("null == mass", {6, 7, 8, 9, 10, 11, 12, 13, 15}),
+    ("mass == null", {6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18}),
+    ("null == mass", {6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18}),
     ("mass != null", {1, 2, 3, 4, 5, 14}),
     # attribute against attribute
     ("a > b", {11}),
@@ -328,8 +339,8 @@ def test_condition_composes_with_other_filters_order_and_paging(engine: sa.Engin
         .offset(1)
     )
     with engine.connect() as connection:
-        # odd owners among {3, 6, 7, 8, 9, 10, 11, 12, 13, 15}: 15, 13, 11, 9, 7, 3
-        assert list(connection.scalars(statement)) == [13, 11]
+        # odd owners among {3, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18}: 17, 15, 13, …, 3
+        assert list(connection.scalars(statement)) == [15, 13]
 
 
 def test_condition_counts_in_a_subquery(engine: sa.Engine) -> None:

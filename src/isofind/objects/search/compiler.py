@@ -5,6 +5,7 @@ LIMIT/OFFSET. Every comparison is made two-valued (missing data gives false, nev
 so ``not`` is always the exact complement of what it negates.
 """
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -279,12 +280,30 @@ def _quantity_compares(value: JsonValue, operator_name: str, quantity: Quantity)
     return sa.and_(
         _has_type(value, "quantity"),
         value.child("dimensionality").text() == quantity.dimensionality,
-        _compare_numbers(
-            value.child("magnitude_in_base_units").number(),
-            operator_name,
-            quantity.magnitude_in_base_units,
-        ),
+        _number_compares(value.child("magnitude_in_base_units"), operator_name,
+                         quantity.magnitude_in_base_units),
     )
+
+
+def _number_compares(value: JsonValue, operator_name: str, literal: float) -> Condition:
+    """:func:`_compare_numbers` of a JSON number with a literal, as one range test: a strict
+    bound becomes the next double beyond it. Exact for every stored double, and for integers
+    up to 2**53; beyond, an integer between two doubles may be taken for one of them, as
+    PostgreSQL, which compares magnitudes as doubles, does anyway."""
+    tolerance = EPSILON * abs(literal)
+    low, high = -math.inf, math.inf
+    match operator_name:
+        case "==":
+            low, high = literal - tolerance, literal + tolerance
+        case "<":
+            high = math.nextafter(literal - tolerance, -math.inf)
+        case "<=":
+            high = literal + tolerance
+        case ">":
+            low = math.nextafter(literal + tolerance, math.inf)
+        case _:
+            low = literal - tolerance
+    return value.number_within(low, high)
 
 
 def _quantities_compare(left: JsonValue, operator_name: str, right: JsonValue) -> Condition:

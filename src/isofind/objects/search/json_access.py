@@ -7,6 +7,7 @@ document. PostgreSQL addresses it as a chain of ``->`` on the document or on a
 the compiler never branches on the dialect.
 """
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -40,6 +41,12 @@ class JsonValue(ABC):
     @abstractmethod
     def number(self) -> ColumnElement[float]:
         """The value of a JSON number, SQL NULL for anything else."""
+
+    @abstractmethod
+    def number_within(self, low: float, high: float) -> Condition:
+        """The value is a JSON number from ``low`` to ``high``, both included; either may be
+        infinite. Where the value is known to be a number or absent (a quantity's magnitude,
+        checked by the schema): on SQLite a JSON true or false passes as 1 or 0."""
 
     @abstractmethod
     def is_string(self) -> Condition: ...
@@ -110,6 +117,14 @@ class SqliteJsonValue(JsonValue):
     def number(self) -> ColumnElement[float]:
         is_number = self._json_type().in_(("integer", "real"))
         return sa.case((is_number, sa.func.json_extract(self.document, self.path)), else_=None)
+
+    def number_within(self, low: float, high: float) -> Condition:
+        # number() reads the document twice (its JSON type, then its value), and SQLite
+        # parses the whole document for each: a third of the SQL of q=mass > 50mg over 1,000
+        # objects (issue 3). BETWEEN reads it once. Numeric bounds leave out every other
+        # JSON value: SQLite orders text (json_extract's form of strings, objects and arrays)
+        # above every number, infinities included.
+        return sa.func.json_extract(self.document, self.path).between(low, high)
 
     def is_string(self) -> Condition:
         return self._json_type() == "text"
@@ -200,6 +215,14 @@ class PostgresJsonValue(JsonValue):
         # CASE, not AND: PostgreSQL may evaluate AND operands in any order and the cast
         # fails on anything but a JSON number.
         return sa.case((self._json_type() == "number", sa.cast(self._node(), sa.Float)), else_=None)
+
+    def number_within(self, low: float, high: float) -> Condition:
+        number = self.number()
+        if low == -math.inf:
+            return number <= high
+        if high == math.inf:
+            return number >= low
+        return sa.and_(number >= low, number <= high)
 
     def is_string(self) -> Condition:
         return self._json_type() == "string"
