@@ -12,6 +12,7 @@ online source is a GeoReM-compatible JSON service answering, in the catalogue's 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ _MAX_ANSWER_BYTES = 5_000_000
 
 class GeoremUnavailable(Exception):
     """The online source could not be read; the message says why."""
+
+
+class _NotOnline(GeoremUnavailable):
+    """The online source answered 404: no such entry (or, for a search, no such route)."""
 
 
 @cache
@@ -76,6 +81,9 @@ class OnlineSource:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 body = answer.read(_MAX_ANSWER_BYTES + 1)
+        except urllib.error.HTTPError as exc:
+            kind = _NotOnline if exc.code == 404 else GeoremUnavailable
+            raise kind(f"GeoReM source {self.url} unreachable: {exc}") from None
         except (OSError, ValueError) as exc:
             raise GeoremUnavailable(f"GeoReM source {self.url} unreachable: {exc}") from None
         if len(body) > _MAX_ANSWER_BYTES:
@@ -94,10 +102,8 @@ class OnlineSource:
     def entry(self, georem_id: int) -> dict[str, Any] | None:
         try:
             answer = self._get(f"/reference-materials/{georem_id}")
-        except GeoremUnavailable as exc:
-            if "404" in str(exc):
-                return None
-            raise
+        except _NotOnline:
+            return None
         if not _well_formed(answer) or answer["georem_id"] != georem_id:
             raise GeoremUnavailable(
                 f"GeoReM source {self.url} answered no reference material {georem_id}")
