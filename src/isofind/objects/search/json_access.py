@@ -120,10 +120,10 @@ class SqliteJsonValue(JsonValue):
 
     def number_within(self, low: float, high: float) -> Condition:
         # number() reads the document twice (its JSON type, then its value), and SQLite
-        # parses the whole document for each: a third of the SQL of q=mass > 50mg over 1,000
-        # objects (issue 3). BETWEEN reads it once. Numeric bounds leave out every other
-        # JSON value: SQLite orders text (json_extract's form of strings, objects and arrays)
-        # above every number, infinities included.
+        # parses the whole document for each; BETWEEN reads it once (q=mass > 50mg over
+        # 10,000 objects: 3.9-4.0 ms of SQL before, 3.5-3.6 ms after, issue 3). Numeric
+        # bounds leave out every other JSON value: SQLite orders text (json_extract's form
+        # of strings, objects and arrays) above every number, infinities included.
         return sa.func.json_extract(self.document, self.path).between(low, high)
 
     def is_string(self) -> Condition:
