@@ -40,6 +40,7 @@ from isofind.permissions.router_v1 import router as v1_permissions_router
 from isofind.reference.elements.router import router as elements_router
 from isofind.reference.library.router import routers as library_routers
 from isofind.reference.standards.router import router as standards_router
+from isofind.routing import Route
 from isofind.samples.router import router as samples_router
 from isofind.system.router import config_router
 from isofind.system.router import router as system_router
@@ -155,4 +156,7 @@ def add_routes(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     for router in routers:
         if any(not isinstance(route, APIRoute) for route in router.routes):
             raise TypeError("add_routes takes routers of plain routes; list nested routers")
+        if any(not isinstance(route, Route) for route in router.routes):
+            raise TypeError("add_routes takes routers made by isofind.routing.api_router: "
+                            "their routes compute deferred dependencies")
         app.router.routes.extend(router.routes)

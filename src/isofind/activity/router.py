@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from isofind.activity import service
 from isofind.identity.dependencies import CurrentUser, Db, client_address
 from isofind.identity.models import Role, User
+from isofind.routing import api_router
 
-router = APIRouter(tags=["Logs and Journals"])
+router = api_router(tags=["Logs and Journals"])
 
 
 class ActivityOut(BaseModel):

@@ -9,8 +9,10 @@ from fastapi import Depends, Request
 from isofind.errors import Unauthorized
 from isofind.identity.dependencies import Db, authenticate
 from isofind.permissions.service import Viewer
+from isofind.routing import on_endpoint_thread
 
 
+@on_endpoint_thread
 def v1_viewer(request: Request, db: Db) -> Viewer:
     """A signed-in user, or an anonymous viewer when anonymous access is enabled."""
     principal = authenticate(request, db)

@@ -8,6 +8,8 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 
+from isofind.routing import Route
+
 V1_PREFIX = "/api/v1"
 
 
@@ -38,6 +40,7 @@ def v1_router(**kwargs: Any) -> APIRouter:
     slashless twin is hidden from OpenAPI).
     """
     kwargs.setdefault("strict_content_type", False)
+    kwargs.setdefault("route_class", Route)
     return _SlashTolerantRouter(**kwargs)
 
 

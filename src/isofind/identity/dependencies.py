@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from isofind.errors import Forbidden, Unauthorized
 from isofind.identity import service
 from isofind.identity.models import LoginSession, Role, User
+from isofind.routing import on_endpoint_thread
 
 SESSION_COOKIE = "isotrace_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -132,6 +133,7 @@ def _refuse_foreign_origin(request: Request) -> None:
         raise Forbidden("Cross-site request refused: Origin must name this server")
 
 
+@on_endpoint_thread
 def current_principal(request: Request, db: Db) -> Principal:
     """IsoFind routes: credentials in multi-user mode; the local owner in single-user mode."""
     principal = authenticate(request, db)
@@ -143,15 +145,12 @@ def current_principal(request: Request, db: Db) -> Principal:
     return Principal(service.local_owner(db), "local_owner")
 
 
-# Dependencies that only read what another one resolved are async: FastAPI runs a sync one
-# on a worker thread, and each such round trip cost more than the whole check (issue 3).
-
-
-async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+@on_endpoint_thread
+def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
     return principal.user
 
 
-def v1_principal(request: Request, db: Db) -> Principal:
+def authenticate_v1(request: Request, db: Db) -> Principal:
     """``/api/v1`` routes always need credentials, in either mode."""
     principal = authenticate(request, db)
     if principal is None:
@@ -159,12 +158,17 @@ def v1_principal(request: Request, db: Db) -> Principal:
     return principal
 
 
-async def v1_user(principal: Annotated[Principal, Depends(v1_principal)]) -> User:
+v1_principal = on_endpoint_thread(authenticate_v1)
+
+
+@on_endpoint_thread
+def v1_user(principal: Annotated[Principal, Depends(v1_principal)]) -> User:
     return principal.user
 
 
-def require_role(role: Role) -> Callable[[User], Awaitable[User]]:
-    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+def require_role(role: Role) -> Callable[..., object]:
+    @on_endpoint_thread
+    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role < role:
             raise Forbidden(f"This action requires the {role.label} role")
         return user

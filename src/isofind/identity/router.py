@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from isofind.activity.service import record
 from isofind.errors import BadRequest, Forbidden, NotFound, Unauthorized
@@ -31,9 +31,10 @@ from isofind.identity.schemas import (
     UserCreateIn,
     UserOut,
 )
+from isofind.routing import api_router
 
-router = APIRouter(tags=["System & Authentication"])
-users_router = APIRouter(tags=["User Management"])
+router = api_router(tags=["System & Authentication"])
+users_router = api_router(tags=["User Management"])
 
 
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:

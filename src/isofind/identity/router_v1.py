@@ -8,7 +8,7 @@ from isofind.activity.service import record
 from isofind.api_v1.wire import v1_router
 from isofind.errors import Forbidden
 from isofind.identity import service
-from isofind.identity.dependencies import Db, V1User, client_address, v1_principal
+from isofind.identity.dependencies import Db, V1User, authenticate_v1, client_address
 from isofind.identity.models import Role
 from isofind.identity.schemas import AccessTokenIn, AccessTokenOut
 from isofind.identity.schemas import V1User as V1UserOut
@@ -68,7 +68,7 @@ def create_access_token(
                    target_type="token", target_id=refreshed.row.id,
                    client_address=client_address(request))
             return _pair_out(refreshed)
-    principal = v1_principal(request, db)
+    principal = authenticate_v1(request, db)
     if principal.via == "access_token":
         raise Forbidden("An access token cannot create access tokens; use its refresh token")
     pair = service.create_access_token(db, runtime, principal.user,

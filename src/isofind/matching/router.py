@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response, status
+from fastapi import Body, Depends, FastAPI, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -26,9 +26,10 @@ from isofind.matching.schemas import (
 )
 from isofind.matching.service import MatchingRuntime
 from isofind.permissions.dependencies import CurrentViewer
+from isofind.routing import api_router
 
-router = APIRouter(tags=["Match Analysis"])
-zones_router = APIRouter(tags=["Geographic Zones and Statistics"])
+router = api_router(tags=["Match Analysis"])
+zones_router = api_router(tags=["Geographic Zones and Statistics"])
 
 
 class ErrorOut(BaseModel):
@@ -56,7 +57,8 @@ def runtime_of(app: FastAPI) -> MatchingRuntime:
     return found
 
 
-def get_runtime(request: Request) -> MatchingRuntime:
+async def get_runtime(request: Request) -> MatchingRuntime:
+    # Async: it builds empty caches at most, and a sync dependency costs a worker-thread call.
     return runtime_of(request.app)
 
 

@@ -8,9 +8,11 @@ from fastapi import Depends
 
 from isofind.identity.dependencies import CurrentUser
 from isofind.permissions.service import Viewer
+from isofind.routing import on_endpoint_thread
 
 
-async def current_viewer(user: CurrentUser) -> Viewer:
+@on_endpoint_thread
+def current_viewer(user: CurrentUser) -> Viewer:
     return Viewer(user)
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import Body, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from isofind.activity.service import record as record_activity
 from isofind.identity.dependencies import Db, ManagerUser, client_address
 from isofind.permissions.dependencies import CurrentViewer
 from isofind.permissions.service import Viewer
+from isofind.routing import api_router
 from isofind.samples import curation, exporting, importing, normalizing, service, yields
 from isofind.samples.schemas import NormalizeIn, PurificationYieldIn, SampleIn, SamplePatch
 
-router = APIRouter(tags=["samples"])
+router = api_router(tags=["samples"])
 
 @router.get("/api/samples", response_class=Response, responses={200: {"content": {
     "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from isofind import __build_date__, __version__
 from isofind.identity.dependencies import CurrentPrincipal, Db
+from isofind.routing import api_router
 from isofind.schemas import RequestBody
 from isofind.system import service
 
-router = APIRouter(tags=["System & Authentication"])
-config_router = APIRouter(tags=["Configuration"])
+router = api_router(tags=["System & Authentication"])
+config_router = api_router(tags=["Configuration"])
 
 
 class Status(BaseModel):

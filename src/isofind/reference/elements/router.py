@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import Path, Request, status
 
 from isofind.identity.dependencies import AnalystUser, CurrentUser, Db, client_address
 from isofind.identity.schemas import Success
 from isofind.reference.elements import service
 from isofind.reference.elements.schemas import CustomElementIn, ElementOut
+from isofind.routing import api_router
 
-router = APIRouter(tags=["Elements"])
+router = api_router(tags=["Elements"])
 
 ElementId = Annotated[int, Path(ge=-(2**31), le=2**31 - 1)]
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import Path, Query, Request, status
 
 from isofind.identity.dependencies import AnalystUser, CurrentUser, Db, client_address
 from isofind.identity.schemas import Success
 from isofind.reference.library import methods as service
 from isofind.reference.library.schemas import MethodIn, MethodOut, MethodType, YieldRangeOut
+from isofind.routing import api_router
 
 TAG = "Methods, pipelines, and publications (v2)"
-router = APIRouter(tags=[TAG])
+router = api_router(tags=[TAG])
 
 MethodId = Annotated[int, Path(ge=-(2**31), le=2**31 - 1)]
 ElementQuery = Annotated[str | None, Query(max_length=50,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 
 from isofind.identity.dependencies import CurrentUser, Db, ManagerUser, client_address
 from isofind.reference.library import pipelines as service
 from isofind.reference.library.router_methods import TAG
 from isofind.reference.library.schemas import PipelineIn, PipelineOut
+from isofind.routing import api_router
 
-router = APIRouter(tags=[TAG])
+router = api_router(tags=[TAG])
 
 
 @router.get("/api/v2/pipelines", response_model=list[PipelineOut])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 
 from isofind.identity.dependencies import CurrentUser, Db, client_address
 from isofind.reference.library import publications as service
 from isofind.reference.library.router_methods import TAG
 from isofind.reference.library.schemas import PublicationIn, PublicationOut
+from isofind.routing import api_router
 
-router = APIRouter(tags=[TAG])
+router = api_router(tags=[TAG])
 
 
 @router.get("/api/v2/publications", response_model=list[PublicationOut])

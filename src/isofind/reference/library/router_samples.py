@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import Path, Request, status
 
 from isofind.identity.dependencies import Db, client_address
 from isofind.identity.schemas import Success
@@ -19,8 +19,9 @@ from isofind.reference.library.schemas import (
     ProgressIn,
     SamplePipelineOut,
 )
+from isofind.routing import api_router
 
-router = APIRouter(tags=[TAG])
+router = api_router(tags=[TAG])
 
 RowId = Annotated[int, Path(ge=-(2**31), le=2**31 - 1)]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from isofind.identity.dependencies import AnalystUser, CurrentUser, Db, ManagerUser, client_address
@@ -50,8 +50,9 @@ from isofind.reference.standards.schemas import (
     StandardUpdate,
     StandardVersionOut,
 )
+from isofind.routing import api_router
 
-router = APIRouter()
+router = api_router()
 
 STANDARDS = "Standards and Isotopic Normalization"
 CRMS = "CRM and Inter-standard Shifts"

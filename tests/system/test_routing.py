@@ -1,0 +1,148 @@
+"""Deferred dependencies: computed on the endpoint's worker thread, once, before its body."""
+
+import threading
+from contextvars import ContextVar
+from typing import Annotated
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from isofind.app import add_routes, install_error_handlers
+from isofind.errors import Unauthorized
+from isofind.routing import Route, api_router, on_endpoint_thread
+
+_set_by_dependency: ContextVar[str] = ContextVar("set_by_dependency", default="unset")
+
+
+def _serve(router: APIRouter) -> TestClient:
+    app = FastAPI()
+    add_routes(app, [router])
+    return TestClient(app)
+
+
+def test_a_deferred_dependency_runs_in_the_endpoints_own_worker_thread_call() -> None:
+    # A sync dependency runs in a worker-thread call of its own, in a copy of the request's
+    # context: what it sets there is gone when the endpoint runs. Here the endpoint sees it.
+    @on_endpoint_thread
+    def marker() -> int:
+        _set_by_dependency.set("set")
+        return threading.get_ident()
+
+    router = api_router()
+
+    @router.get("/where")
+    def where(dependency_thread: Annotated[int, Depends(marker)]) -> dict[str, object]:
+        return {"same_thread": dependency_thread == threading.get_ident(),
+                "context": _set_by_dependency.get(),
+                "on_event_loop_thread": threading.current_thread() is threading.main_thread()}
+
+    with _serve(router) as client:
+        assert client.get("/where").json() == {
+            "same_thread": True, "context": "set", "on_event_loop_thread": False}
+
+
+def test_a_deferred_dependency_is_computed_once_per_request_for_all_its_users() -> None:
+    calls: list[str] = []
+
+    @on_endpoint_thread
+    def base() -> str:
+        calls.append("base")
+        return "value"
+
+    @on_endpoint_thread
+    def first(value: Annotated[str, Depends(base)]) -> str:
+        return value + "-1"
+
+    @on_endpoint_thread
+    def second(value: Annotated[str, Depends(base)]) -> str:
+        return value + "-2"
+
+    router = api_router()
+
+    @router.get("/both")
+    def both(a: Annotated[str, Depends(first)], b: Annotated[str, Depends(second)],
+             c: Annotated[str, Depends(base)]) -> list[str]:
+        return [a, b, c]
+
+    with _serve(router) as client:
+        assert client.get("/both").json() == ["value-1", "value-2", "value"]
+        assert calls == ["base"]
+        client.get("/both")
+        assert calls == ["base", "base"]
+
+
+def test_a_failing_deferred_dependency_answers_before_the_endpoint_body_runs() -> None:
+    ran: list[str] = []
+
+    @on_endpoint_thread
+    def refuse() -> None:
+        raise Unauthorized("no credentials")
+
+    router = api_router()
+
+    @router.post("/guarded")
+    def guarded(_: Annotated[None, Depends(refuse)]) -> dict[str, str]:
+        ran.append("body")
+        return {}
+
+    app = FastAPI()
+    add_routes(app, [router])
+    install_error_handlers(app)
+    with TestClient(app) as client:
+        response = client.post("/guarded")
+    assert (response.status_code, response.json()) == (401, {"detail": "no credentials"})
+    assert ran == []
+
+
+@on_endpoint_thread
+def _deferred() -> str:
+    return "value"
+
+
+def _plain(value: Annotated[str, Depends(_deferred)]) -> str:
+    return value
+
+
+async def _async_plain(value: Annotated[str, Depends(_deferred)]) -> str:
+    return value
+
+
+def test_a_route_that_would_never_compute_a_deferred_value_is_refused() -> None:
+    router = api_router()
+    with pytest.raises(TypeError, match=r"route /unused \(unused\): _deferred is computed"):
+        @router.get("/unused", dependencies=[Depends(_deferred)])
+        def unused() -> None:
+            return None
+    with pytest.raises(TypeError, match=r"route /through-plain \(through_plain\): _deferred"):
+        @router.get("/through-plain")
+        def through_plain(value: Annotated[str, Depends(_plain)]) -> str:
+            return value
+    with pytest.raises(TypeError, match=r"route /through-async \(through_async\): _deferred"):
+        @router.get("/through-async")
+        def through_async(value: Annotated[str, Depends(_async_plain)]) -> str:
+            return value
+    with pytest.raises(TypeError, match=r"route /async \(async_endpoint\): _deferred"):
+        @router.get("/async")
+        async def async_endpoint(value: Annotated[str, Depends(_deferred)]) -> str:
+            return value
+
+
+def test_add_routes_refuses_routes_that_would_not_compute_deferred_dependencies() -> None:
+    router = APIRouter()
+
+    @router.get("/plain")
+    def plain() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(TypeError, match=r"isofind\.routing\.api_router"):
+        add_routes(FastAPI(), [router])
+
+
+def test_every_route_of_the_app_computes_deferred_dependencies(app: FastAPI) -> None:
+    offline_docs = {"/docs", "/docs/oauth2-redirect", "/redoc"}  # fastapi_offline's own
+    routes = [route for route in app.routes
+              if isinstance(route, APIRoute) and route.path not in offline_docs]
+    assert len(routes) > 250
+    assert [route.path for route in routes if not isinstance(route, Route)] == []
