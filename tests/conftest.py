@@ -6,6 +6,7 @@ administrator (``admin`` / ``admin-password``).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from isofind.app import create_app
 from isofind.config import Settings
@@ -29,6 +31,19 @@ from isofind.permissions import service as permissions
 from isofind.permissions.models import Level, SubjectType
 
 ADMIN = ("admin", "admin-password")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_sql_on_the_event_loop(*_args: Any) -> None:
+    """Every statement of every test runs off the event loop: one there would stall every
+    other request while it waits for the database."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise AssertionError("SQL on the event loop's thread")
+
+
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
 
 

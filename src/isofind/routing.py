@@ -1,4 +1,4 @@
-"""Routes that run their authentication on the endpoint's worker thread.
+"""Routes that make one worker-thread call per request: credentials, endpoint and commit.
 
 FastAPI runs every sync dependency on a worker thread of its own, then the sync endpoint on
 another. A round trip to a worker thread cost ~0.25 ms on this machine (in process, bare
@@ -10,18 +10,26 @@ FastAPI a :class:`Deferred`, which :class:`Route` computes on the endpoint's thr
 endpoint's body runs. It still runs before the endpoint, and before any of its arguments are
 used: every route that declares one authenticates first. What changes is that the request's
 parameters are validated before it, so a malformed request answers 422 without credentials.
+
+The same worker-thread call then finishes the request's unit of work
+(:func:`finishing_on_endpoint_thread`), and FastAPI validates and serializes the result on the
+event loop: a write's commit and the response's validation were worker-thread calls of their
+own. A PUT of a permission made three; it now makes one.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -70,20 +78,48 @@ def _is_deferred(call: Callable[..., Any] | None) -> bool:
     return getattr(call, _DEFERRED_MARK, False)
 
 
-def _computing_deferred_first(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+_finish: ContextVar[Callable[[], None] | None] = ContextVar("isofind_finish", default=None)
+
+
+@contextmanager
+def finishing_on_endpoint_thread(finish: Callable[[], None]) -> Iterator[None]:
+    """Within this block (a request's dependency), a sync endpoint that returns normally
+    calls ``finish`` on its own thread before its result is validated and serialized.
+
+    What the result holds must then be loaded already: the request's session is ended.
+    """
+    token = _finish.set(finish)
+    try:
+        yield
+    finally:
+        _finish.reset(token)
+
+
+def _in_one_worker_thread_call(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` with its deferred arguments computed first and the request finished
+    after, all in one worker-thread call; async to FastAPI, which then needs no other."""
+
+    def run_and_finish(arguments: dict[str, Any]) -> Any:
+        result = endpoint(**{name: _resolved(value) for name, value in arguments.items()})
+        finish = _finish.get()
+        if finish is not None:
+            finish()
+        return result
+
     @wraps(endpoint)
-    def run(**arguments: Any) -> Any:
-        return endpoint(**{name: _resolved(value) for name, value in arguments.items()})
+    async def run(**arguments: Any) -> Any:
+        return await run_in_threadpool(run_and_finish, arguments)
 
     return run
 
 
 class Route(APIRoute):
-    """Every IsoFind route: computes its deferred dependencies, then runs the endpoint."""
+    """Every IsoFind route: a sync endpoint runs in one worker-thread call with its deferred
+    dependencies and the end of its unit of work (see the module)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         is_async = inspect.iscoroutinefunction(endpoint)
-        super().__init__(path, endpoint if is_async else _computing_deferred_first(endpoint),
+        super().__init__(path, endpoint if is_async else _in_one_worker_thread_call(endpoint),
                          **kwargs)
         _refuse_unresolved_deferred(self.dependant, f"{path} ({endpoint.__name__})",
                                     endpoint_resolves=not is_async)
@@ -100,6 +136,7 @@ def _refuse_unresolved_deferred(dependant: Dependant, route: str, *,
                             f"is computed on the endpoint's thread, so only a sync endpoint's "
                             f"argument or another such dependency may take its value")
         _refuse_unresolved_deferred(needed, route, endpoint_resolves=False)
+
 
 def api_router(**kwargs: Any) -> APIRouter:
     """An IsoFind router: its routes are :class:`Route`."""

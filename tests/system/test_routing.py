@@ -1,6 +1,7 @@
 """Deferred dependencies: computed on the endpoint's worker thread, once, before its body."""
 
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Annotated
 
@@ -8,9 +9,13 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import event, text
 
 from isofind.app import add_routes, install_error_handlers
+from isofind.config import Settings
+from isofind.db import Database
 from isofind.errors import Unauthorized
+from isofind.identity.dependencies import Db
 from isofind.routing import Route, api_router, on_endpoint_thread
 
 _set_by_dependency: ContextVar[str] = ContextVar("set_by_dependency", default="unset")
@@ -146,3 +151,53 @@ def test_every_route_of_the_app_computes_deferred_dependencies(app: FastAPI) -> 
               if isinstance(route, APIRoute) and route.path not in offline_docs]
     assert len(routes) > 250
     assert [route.path for route in routes if not isinstance(route, Route)] == []
+
+
+def test_the_suite_refuses_sql_run_on_the_event_loop(
+    settings_for: Callable[..., Settings],
+) -> None:
+    # conftest's guard: every route's statements must run on a worker thread.
+    database = Database(settings_for().effective_database_url)
+    app = FastAPI()
+
+    @app.get("/on-loop")
+    async def on_loop() -> int:
+        with database.session(write=False) as db:
+            return db.execute(text("SELECT 1")).scalar_one()
+
+    @app.get("/on-thread")
+    def on_thread() -> int:
+        with database.session(write=False) as db:
+            return db.execute(text("SELECT 1")).scalar_one()
+
+    with TestClient(app) as client:
+        assert client.get("/on-thread").json() == 1
+        with pytest.raises(AssertionError, match="SQL on the event loop"):
+            client.get("/on-loop")
+    database.dispose()
+
+
+_set_by_endpoint: ContextVar[str] = ContextVar("set_by_endpoint", default="unset")
+
+
+def test_the_request_is_committed_in_the_endpoints_worker_thread_call(
+    settings_for: Callable[..., Settings],
+) -> None:
+    # Seen from the commit, a value the endpoint set in its context: the same call.
+    seen_at_commit: list[str] = []
+    router = api_router()
+
+    @router.post("/write")
+    def write(db: Db) -> dict[str, int]:
+        event.listen(db, "after_commit",
+                     lambda _session: seen_at_commit.append(_set_by_endpoint.get()))
+        _set_by_endpoint.set("set by the endpoint")
+        return {"one": db.execute(text("SELECT 1")).scalar_one()}
+
+    app = FastAPI()
+    app.state.database = Database(settings_for().effective_database_url)
+    add_routes(app, [router])
+    with TestClient(app) as client:
+        assert client.post("/write").json() == {"one": 1}
+    assert seen_at_commit == ["set by the endpoint"]
+    app.state.database.dispose()

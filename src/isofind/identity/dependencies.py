@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from isofind.errors import Forbidden, Unauthorized
 from isofind.identity import service
 from isofind.identity.models import LoginSession, Role, User
-from isofind.routing import on_endpoint_thread
+from isofind.routing import finishing_on_endpoint_thread, on_endpoint_thread
 
 SESSION_COOKIE = "isotrace_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,18 +32,26 @@ class Principal:
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: commits after the handler, before the response is sent.
 
-    Opening a session does no I/O, and neither does ending a PostgreSQL read that wrote
-    nothing, so those steps run on the event loop: as a sync dependency they were two of the
-    four worker-thread round trips of a GET, ~0.5 ms of 5 on a loaded machine (issue 3).
+    A sync endpoint ends it on its own worker thread once it returns
+    (:func:`isofind.routing.finishing_on_endpoint_thread`). Opening a session does no I/O, so
+    that runs on the event loop; so does ending the session of a request that never reached its
+    endpoint, when that waits for nothing (:meth:`isofind.db.Database.close_if_idle`).
     """
     database = request.app.state.database
     session = database.open(write=request.method not in SAFE_METHODS)
-    try:
-        yield session
-    except BaseException as error:
-        await _in_worker_thread(database.end, session, error)
-        raise
-    if not database.close_if_idle(session):
+    ended: list[bool] = []
+
+    def end_on_endpoint_thread() -> None:
+        database.end(session)
+        ended.append(True)
+
+    with finishing_on_endpoint_thread(end_on_endpoint_thread):
+        try:
+            yield session
+        except BaseException as error:
+            await _in_worker_thread(database.end, session, error)
+            raise
+    if not ended and not database.close_if_idle(session):
         await _in_worker_thread(database.end, session, None)
 
 
