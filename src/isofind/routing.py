@@ -29,7 +29,10 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import Scope
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -123,6 +126,15 @@ class Route(APIRoute):
                          **kwargs)
         _refuse_unresolved_deferred(self.dependant, f"{path} ({endpoint.__name__})",
                                     endpoint_resolves=not is_async)
+        self._literal_prefix = path.partition("{")[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # FastAPI tries the routes in order, each with its regular expression: ~1 µs a route,
+        # 0.2 ms before a sample route was reached. A path without the route's literal
+        # beginning cannot match its expression, which begins with it.
+        if scope["type"] == "http" and not get_route_path(scope).startswith(self._literal_prefix):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def _refuse_unresolved_deferred(dependant: Dependant, route: str, *,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
+from starlette.routing import Match
 
 from isofind.app import add_routes, install_error_handlers
 from isofind.config import Settings
@@ -201,3 +202,29 @@ def test_the_request_is_committed_in_the_endpoints_worker_thread_call(
         assert client.post("/write").json() == {"one": 1}
     assert seen_at_commit == ["set by the endpoint"]
     app.state.database.dispose()
+
+
+def test_a_route_matches_as_its_path_expression_says() -> None:
+    router = api_router()
+
+    @router.get("/items/{item_id}")
+    def item(item_id: int) -> int:
+        return item_id
+
+    (route,) = router.routes
+    assert isinstance(route, Route)
+
+    def match(path: str, method: str = "GET", root_path: str = "") -> Match:
+        scope = {"type": "http", "path": path, "method": method, "root_path": root_path}
+        return route.matches(scope)[0]
+
+    assert match("/items/3") is Match.FULL
+    assert match("/base/items/3", root_path="/base") is Match.FULL
+    assert match("/items/3", method="POST") is Match.PARTIAL
+    assert match("/items") is Match.NONE
+    assert match("/item/3") is Match.NONE
+    assert match("/other/items/3") is Match.NONE
+    with _serve(router) as client:
+        assert client.get("/items/3").json() == 3
+        assert client.post("/items/3").status_code == 405
+        assert client.get("/items/x").status_code == 422
