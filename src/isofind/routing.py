@@ -81,13 +81,15 @@ def _is_deferred(call: Callable[..., Any] | None) -> bool:
     return getattr(call, _DEFERRED_MARK, False)
 
 
-_finish: ContextVar[Callable[[], None] | None] = ContextVar("isofind_finish", default=None)
+Finish = Callable[[BaseException | None], None]
+_finish: ContextVar[Finish | None] = ContextVar("isofind_finish", default=None)
 
 
 @contextmanager
-def finishing_on_endpoint_thread(finish: Callable[[], None]) -> Iterator[None]:
-    """Within this block (a request's dependency), a sync endpoint that returns normally
-    calls ``finish`` on its own thread before its result is validated and serialized.
+def finishing_on_endpoint_thread(finish: Finish) -> Iterator[None]:
+    """Within this block (a request's dependency), a sync endpoint calls ``finish`` on its own
+    thread when it has returned (with None) or raised (with the error), before its result is
+    validated and serialized or its error answered.
 
     What the result holds must then be loaded already: the request's session is ended.
     """
@@ -103,10 +105,15 @@ def _in_one_worker_thread_call(endpoint: Callable[..., Any]) -> Callable[..., An
     after, all in one worker-thread call; async to FastAPI, which then needs no other."""
 
     def run_and_finish(arguments: dict[str, Any]) -> Any:
-        result = endpoint(**{name: _resolved(value) for name, value in arguments.items()})
         finish = _finish.get()
+        try:
+            result = endpoint(**{name: _resolved(value) for name, value in arguments.items()})
+        except BaseException as error:
+            if finish is not None:
+                finish(error)
+            raise
         if finish is not None:
-            finish()
+            finish(None)
         return result
 
     @wraps(endpoint)

@@ -15,7 +15,7 @@ from starlette.routing import Match
 from isofind.app import add_routes, install_error_handlers
 from isofind.config import Settings
 from isofind.db import Database
-from isofind.errors import Unauthorized
+from isofind.errors import NotFound, Unauthorized
 from isofind.identity.dependencies import Db
 from isofind.routing import Route, api_router, on_endpoint_thread
 
@@ -228,3 +228,28 @@ def test_a_route_matches_as_its_path_expression_says() -> None:
         assert client.get("/items/3").json() == 3
         assert client.post("/items/3").status_code == 405
         assert client.get("/items/x").status_code == 422
+
+
+def test_a_failed_request_is_rolled_back_in_the_endpoints_worker_thread_call(
+    settings_for: Callable[..., Settings],
+) -> None:
+    seen_at_rollback: list[str] = []
+    router = api_router()
+
+    @router.post("/fail")
+    def fail(db: Db) -> None:
+        event.listen(db, "after_rollback",
+                     lambda _session: seen_at_rollback.append(_set_by_endpoint.get()))
+        _set_by_endpoint.set("set by the endpoint")
+        db.execute(text("SELECT 1"))
+        raise NotFound("nothing here")
+
+    app = FastAPI()
+    app.state.database = Database(settings_for().effective_database_url)
+    add_routes(app, [router])
+    install_error_handlers(app)
+    with TestClient(app) as client:
+        response = client.post("/fail")
+    assert (response.status_code, response.json()) == (404, {"detail": "nothing here"})
+    assert seen_at_rollback == ["set by the endpoint"]
+    app.state.database.dispose()

@@ -30,26 +30,28 @@ class Principal:
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """The request's unit of work: commits after the handler, before the response is sent.
+    """The request's unit of work: commits after the handler, before the response is sent;
+    rolls back when it raised.
 
-    A sync endpoint ends it on its own worker thread once it returns
+    A sync endpoint ends it on its own worker thread once it has returned or raised
     (:func:`isofind.routing.finishing_on_endpoint_thread`). Opening a session does no I/O, so
     that runs on the event loop; so does ending the session of a request that never reached its
-    endpoint, when that waits for nothing (:meth:`isofind.db.Database.close_if_idle`).
+    endpoint (a 422), when that waits for nothing (:meth:`isofind.db.Database.close_if_idle`).
     """
     database = request.app.state.database
     session = database.open(write=request.method not in SAFE_METHODS)
     ended: list[bool] = []
 
-    def end_on_endpoint_thread() -> None:
-        database.end(session)
+    def end_on_endpoint_thread(error: BaseException | None) -> None:
+        database.end(session, error)
         ended.append(True)
 
     with finishing_on_endpoint_thread(end_on_endpoint_thread):
         try:
             yield session
         except BaseException as error:
-            await _in_worker_thread(database.end, session, error)
+            if not ended and not database.close_if_idle(session):
+                await _in_worker_thread(database.end, session, error)
             raise
     if not ended and not database.close_if_idle(session):
         await _in_worker_thread(database.end, session, None)
