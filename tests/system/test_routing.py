@@ -1,7 +1,9 @@
-"""Deferred dependencies: computed on the endpoint's worker thread, once, before its body."""
+"""One worker-thread call per request: deferred dependencies (computed once, before the
+body), the endpoint, the end of its unit of work; and the route matching around it."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated
 
@@ -22,10 +24,20 @@ from isofind.routing import Route, api_router, on_endpoint_thread
 _set_by_dependency: ContextVar[str] = ContextVar("set_by_dependency", default="unset")
 
 
-def _serve(router: APIRouter) -> TestClient:
+@contextmanager
+def _serve(router: APIRouter, database_url: str | None = None) -> Iterator[TestClient]:
+    """The router's routes in an app with IsoFind's error answers (and a database)."""
     app = FastAPI()
+    if database_url is not None:
+        app.state.database = Database(database_url)
     add_routes(app, [router])
-    return TestClient(app)
+    install_error_handlers(app)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        if database_url is not None:
+            app.state.database.dispose()
 
 
 def test_a_deferred_dependency_runs_in_the_endpoints_own_worker_thread_call() -> None:
@@ -93,10 +105,7 @@ def test_a_failing_deferred_dependency_answers_before_the_endpoint_body_runs() -
         ran.append("body")
         return {}
 
-    app = FastAPI()
-    add_routes(app, [router])
-    install_error_handlers(app)
-    with TestClient(app) as client:
+    with _serve(router) as client:
         response = client.post("/guarded")
     assert (response.status_code, response.json()) == (401, {"detail": "no credentials"})
     assert ran == []
@@ -181,27 +190,31 @@ def test_the_suite_refuses_sql_run_on_the_event_loop(
 _set_by_endpoint: ContextVar[str] = ContextVar("set_by_endpoint", default="unset")
 
 
-def test_the_request_is_committed_in_the_endpoints_worker_thread_call(
-    settings_for: Callable[..., Settings],
+@pytest.mark.parametrize(("fails", "ending", "answer"), [
+    (False, "after_commit", (200, {"one": 1})),
+    (True, "after_rollback", (404, {"detail": "nothing here"})),
+])
+def test_the_request_ends_in_the_endpoints_worker_thread_call(
+    settings_for: Callable[..., Settings], fails: bool, ending: str,
+    answer: tuple[int, object],
 ) -> None:
-    # Seen from the commit, a value the endpoint set in its context: the same call.
-    seen_at_commit: list[str] = []
+    # Seen from the commit or rollback, a value the endpoint set in its context: same call.
+    seen_at_end: list[str] = []
     router = api_router()
 
     @router.post("/write")
     def write(db: Db) -> dict[str, int]:
-        event.listen(db, "after_commit",
-                     lambda _session: seen_at_commit.append(_set_by_endpoint.get()))
+        event.listen(db, ending, lambda _session: seen_at_end.append(_set_by_endpoint.get()))
         _set_by_endpoint.set("set by the endpoint")
-        return {"one": db.execute(text("SELECT 1")).scalar_one()}
+        one = db.execute(text("SELECT 1")).scalar_one()
+        if fails:
+            raise NotFound("nothing here")
+        return {"one": one}
 
-    app = FastAPI()
-    app.state.database = Database(settings_for().effective_database_url)
-    add_routes(app, [router])
-    with TestClient(app) as client:
-        assert client.post("/write").json() == {"one": 1}
-    assert seen_at_commit == ["set by the endpoint"]
-    app.state.database.dispose()
+    with _serve(router, settings_for().effective_database_url) as client:
+        response = client.post("/write")
+    assert (response.status_code, response.json()) == answer
+    assert seen_at_end == ["set by the endpoint"]
 
 
 def test_a_route_matches_as_its_path_expression_says() -> None:
@@ -228,28 +241,3 @@ def test_a_route_matches_as_its_path_expression_says() -> None:
         assert client.get("/items/3").json() == 3
         assert client.post("/items/3").status_code == 405
         assert client.get("/items/x").status_code == 422
-
-
-def test_a_failed_request_is_rolled_back_in_the_endpoints_worker_thread_call(
-    settings_for: Callable[..., Settings],
-) -> None:
-    seen_at_rollback: list[str] = []
-    router = api_router()
-
-    @router.post("/fail")
-    def fail(db: Db) -> None:
-        event.listen(db, "after_rollback",
-                     lambda _session: seen_at_rollback.append(_set_by_endpoint.get()))
-        _set_by_endpoint.set("set by the endpoint")
-        db.execute(text("SELECT 1"))
-        raise NotFound("nothing here")
-
-    app = FastAPI()
-    app.state.database = Database(settings_for().effective_database_url)
-    add_routes(app, [router])
-    install_error_handlers(app)
-    with TestClient(app) as client:
-        response = client.post("/fail")
-    assert (response.status_code, response.json()) == (404, {"detail": "nothing here"})
-    assert seen_at_rollback == ["set by the endpoint"]
-    app.state.database.dispose()
