@@ -136,9 +136,10 @@ class Route(APIRoute):
         self._literal_prefix = path.partition("{")[0]
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        # FastAPI tries the routes in order, each with its regular expression: ~1 µs a route,
-        # 0.2 ms before a sample route was reached. A path without the route's literal
-        # beginning cannot match its expression, which begins with it.
+        # FastAPI tries the routes in order, each with its regular expression: 0.84 µs a route,
+        # 0.19 ms before a sample route was reached. A path without the route's literal
+        # beginning cannot match its expression, which begins with it; the path is Starlette's
+        # own (root_path removed), so both agree.
         if scope["type"] == "http" and not get_route_path(scope).startswith(self._literal_prefix):
             return Match.NONE, {}
         return super().matches(scope)
