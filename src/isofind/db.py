@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Any
 
 from psycopg import ServerCursor
-from psycopg.pq import TransactionStatus
 from pydantic_core import from_json, to_json
 from sqlalchemy import (
     JSON,
@@ -427,27 +426,6 @@ class Database:
             raise
         finally:
             session.close()
-
-    def close_if_idle(self, session: Session) -> bool:
-        """Close ``session`` if that waits for nothing, and say whether it did: when it never
-        connected, when it is a PostgreSQL read in autocommit, or a SQLite transaction that
-        changed no row, with nothing left to flush, so that committing would do nothing."""
-        transaction = session.get_transaction()
-        if transaction is not None:
-            if (not transaction.is_active
-                    or session.new or session.dirty or session.deleted):
-                return False
-            connection = session.connection()
-            if connection.invalidated:
-                return False
-            driver = connection.connection.dbapi_connection
-            if self.is_sqlite:
-                if driver.total_changes != connection.info.get(_CHANGES_AT_BEGIN):
-                    return False
-            elif driver.info.transaction_status != TransactionStatus.IDLE:
-                return False
-        session.close()
-        return True
 
     @contextmanager
     def session(self, *, write: bool) -> Iterator[Session]:

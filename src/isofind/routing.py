@@ -11,17 +11,16 @@ endpoint's body runs. It still runs before the endpoint, and before any of its a
 used: every route that declares one authenticates first. What changes is that the request's
 parameters are validated before it, so a malformed request answers 422 without credentials.
 
-The same worker-thread call then finishes the request's unit of work
-(:func:`finishing_on_endpoint_thread`), and FastAPI validates and serializes the result on the
-event loop: a write's commit and the response's validation were worker-thread calls of their
-own. A PUT of a permission made three; it now makes one.
+The same worker-thread call then ends the request's unit of work (:func:`unit_of_work`), and
+FastAPI validates and serializes the result on the event loop: a write's commit and the
+response's validation were worker-thread calls of their own. A PUT of a permission made
+three; it now makes one.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import wraps
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -38,6 +37,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 _DEFERRED_MARK = "__isofind_on_endpoint_thread__"
+_UNIT_OF_WORK_MARK = "__isofind_unit_of_work__"
 
 
 class Deferred(Generic[T]):
@@ -85,27 +85,33 @@ Finish = Callable[[BaseException | None], None]
 _finish: ContextVar[Finish | None] = ContextVar("isofind_finish", default=None)
 
 
-@contextmanager
-def finishing_on_endpoint_thread(finish: Finish) -> Iterator[None]:
-    """Within this block (a request's dependency), a sync endpoint calls ``finish`` on its own
-    thread when it has returned (with None) or raised (with the error), before its result is
-    validated and serialized or its error answered.
+def unit_of_work(dependency: Callable[P, T]) -> Callable[P, T]:
+    """Mark an async dependency whose value the route ends: it calls :func:`end_with` with
+    the ending, which the endpoint's worker-thread call runs once the endpoint has returned
+    (with None) or raised (with the error), before its result is validated and serialized.
 
-    What the result holds must then be loaded already: the request's session is ended.
+    Only a sync endpoint, or a dependency computed in its call, may take the value: the value
+    is used in that call only, so nothing else is left to end when a request never reaches it
+    (a 422). What the result holds must be loaded by then.
     """
-    token = _finish.set(finish)
-    try:
-        yield
-    finally:
-        _finish.reset(token)
+    setattr(dependency, _UNIT_OF_WORK_MARK, True)
+    return dependency
+
+
+def end_with(finish: Finish) -> None:
+    """The ending of this request's unit of work (see :func:`unit_of_work`)."""
+    _finish.set(finish)
+
+
+def _is_unit_of_work(call: Callable[..., Any] | None) -> bool:
+    return getattr(call, _UNIT_OF_WORK_MARK, False)
 
 
 def _in_one_worker_thread_call(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """``endpoint`` with its deferred arguments computed first and the request finished
     after, all in one worker-thread call; async to FastAPI, which then needs no other."""
 
-    def run_and_finish(arguments: dict[str, Any]) -> Any:
-        finish = _finish.get()
+    def run_and_finish(arguments: dict[str, Any], finish: Finish | None) -> Any:
         try:
             result = endpoint(**{name: _resolved(value) for name, value in arguments.items()})
         except BaseException as error:
@@ -118,7 +124,9 @@ def _in_one_worker_thread_call(endpoint: Callable[..., Any]) -> Callable[..., An
 
     @wraps(endpoint)
     async def run(**arguments: Any) -> Any:
-        return await run_in_threadpool(run_and_finish, arguments)
+        finish = _finish.get()
+        _finish.set(None)  # this request's own: not for a later one in the same task
+        return await run_in_threadpool(run_and_finish, arguments, finish)
 
     return run
 
@@ -131,8 +139,8 @@ class Route(APIRoute):
         is_async = inspect.iscoroutinefunction(endpoint)
         super().__init__(path, endpoint if is_async else _in_one_worker_thread_call(endpoint),
                          **kwargs)
-        _refuse_unresolved_deferred(self.dependant, f"{path} ({endpoint.__name__})",
-                                    endpoint_resolves=not is_async)
+        _refuse_values_left_unused(self.dependant, f"{path} ({endpoint.__name__})",
+                                   endpoint_takes=not is_async)
         self._literal_prefix = path.partition("{")[0]
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -145,17 +153,20 @@ class Route(APIRoute):
         return super().matches(scope)
 
 
-def _refuse_unresolved_deferred(dependant: Dependant, route: str, *,
-                                endpoint_resolves: bool) -> None:
-    """A deferred value that would reach neither the endpoint nor another deferred dependency
-    would never be computed: a check skipped. Refused when the route is declared."""
+def _refuse_values_left_unused(dependant: Dependant, route: str, *,
+                               endpoint_takes: bool) -> None:
+    """A deferred value must reach the endpoint's call, or it is never computed (a check
+    skipped); a unit of work must be used only there, or it may never be ended. Either must be
+    a sync endpoint's argument or a deferred dependency's. Refused when the route is
+    declared."""
     for needed in dependant.dependencies:
-        taken_as_argument = endpoint_resolves and needed.name is not None
-        if _is_deferred(needed.call) and not (taken_as_argument or _is_deferred(dependant.call)):
-            raise TypeError(f"route {route}: {getattr(needed.call, '__name__', needed.call)} "
-                            f"is computed on the endpoint's thread, so only a sync endpoint's "
-                            f"argument or another such dependency may take its value")
-        _refuse_unresolved_deferred(needed, route, endpoint_resolves=False)
+        taken_in_the_call = (endpoint_takes and needed.name is not None) or _is_deferred(
+            dependant.call)
+        if (_is_deferred(needed.call) or _is_unit_of_work(needed.call)) and not taken_in_the_call:
+            raise TypeError(f"route {route}: only a sync endpoint's argument or a dependency "
+                            f"computed on its thread may take the value of "
+                            f"{getattr(needed.call, '__name__', needed.call)}")
+        _refuse_values_left_unused(needed, route, endpoint_takes=False)
 
 
 def api_router(**kwargs: Any) -> APIRouter:

@@ -1,6 +1,6 @@
-"""The unit of work: PostgreSQL reads skip BEGIN and COMMIT until they write, SQLite
-transactions that changed nothing end without a worker thread, and pooled connections are
-pinged only after sitting idle."""
+"""The unit of work: PostgreSQL reads skip BEGIN and COMMIT until they write, SQLite read
+sessions take the write lock when they first write, and pooled connections are pinged only
+after sitting idle."""
 
 from __future__ import annotations
 
@@ -53,33 +53,14 @@ def _throttled(database: Database, username: str) -> bool:
         return db.get(LoginThrottle, username) is not None
 
 
-def test_a_session_that_never_connected_closes_at_once(database: Database) -> None:
-    for write in (False, True):
-        assert database.close_if_idle(database.open(write=write))
-
-
-def test_a_sqlite_transaction_that_changed_no_row_closes_at_once(
-        sqlite_database: Database) -> None:
-    database = sqlite_database
-    for write in (False, True):
-        session = database.open(write=write)
-        session.execute(select(User.id)).all()
-        session.execute(delete(LoginThrottle).where(LoginThrottle.username == "nobody"))
-        assert session.in_transaction()
-        assert database.close_if_idle(session)
-        assert not session.in_transaction()
-
-
-def test_a_sqlite_transaction_that_changed_a_row_is_ended_by_a_commit(
+def test_a_sqlite_session_that_read_then_wrote_is_committed_by_its_end(
         sqlite_database: Database) -> None:
     database = sqlite_database
     for write in (False, True):
         session = database.open(write=write)
         session.execute(select(User.id)).all()
         session.add(LoginThrottle(username="sqlite-writer", failures=1))
-        assert not database.close_if_idle(session)  # unflushed
         session.flush()
-        assert not database.close_if_idle(session)  # flushed: a row changed
         database.end(session)
         assert _throttled(database, "sqlite-writer")
         with database.session(write=True) as db:
@@ -90,14 +71,13 @@ def test_reads_run_outside_a_transaction(pg_database: Database) -> None:
     session = pg_database.open(write=False)
     session.execute(select(User.id)).all()
     assert _status(session) == TransactionStatus.IDLE
-    assert pg_database.close_if_idle(session)
+    pg_database.end(session)
 
 
 def test_writes_run_in_a_transaction(pg_database: Database) -> None:
     session = pg_database.open(write=True)
     session.execute(select(User.id)).all()
     assert _status(session) == TransactionStatus.INTRANS
-    assert not pg_database.close_if_idle(session)
     pg_database.end(session)
 
 
@@ -107,7 +87,6 @@ def test_a_write_in_a_read_session_opens_a_transaction(pg_database: Database) ->
         db.add(LoginThrottle(username="read-then-write", failures=1))
         db.flush()
         assert _status(db) == TransactionStatus.INTRANS
-        assert not pg_database.close_if_idle(db)
         raise RuntimeError("the request failed after writing")
     assert not _throttled(pg_database, "read-then-write")
 

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
@@ -18,7 +18,7 @@ from isofind.app import add_routes, install_error_handlers
 from isofind.config import Settings
 from isofind.db import Database
 from isofind.errors import NotFound, Unauthorized
-from isofind.identity.dependencies import Db
+from isofind.identity.dependencies import Db, get_db
 from isofind.routing import Route, api_router, on_endpoint_thread
 
 _set_by_dependency: ContextVar[str] = ContextVar("set_by_dependency", default="unset")
@@ -116,31 +116,38 @@ def _deferred() -> str:
     return "value"
 
 
-def _plain(value: Annotated[str, Depends(_deferred)]) -> str:
-    return value
+Deferred = Annotated[str, Depends(_deferred)]
 
 
-async def _async_plain(value: Annotated[str, Depends(_deferred)]) -> str:
-    return value
+@pytest.mark.parametrize(("taken", "call"), [(Deferred, _deferred), (Db, get_db)])
+def test_a_route_that_would_leave_a_value_unused_is_refused(
+    taken: Any, call: Callable[..., object],
+) -> None:
+    # A deferred value never computed (a check skipped), or a session used outside the
+    # endpoint's call (never ended when a request does not reach it).
+    def plain(value: taken) -> object:
+        return value
 
+    async def async_plain(value: taken) -> object:
+        return value
 
-def test_a_route_that_would_never_compute_a_deferred_value_is_refused() -> None:
     router = api_router()
-    with pytest.raises(TypeError, match=r"route /unused \(unused\): _deferred is computed"):
-        @router.get("/unused", dependencies=[Depends(_deferred)])
+    refused = r"route {} \({}\): only a sync endpoint's argument .* of " + call.__name__
+    with pytest.raises(TypeError, match=refused.format("/unused", "unused")):
+        @router.get("/unused", dependencies=[Depends(call)])
         def unused() -> None:
             return None
-    with pytest.raises(TypeError, match=r"route /through-plain \(through_plain\): _deferred"):
+    with pytest.raises(TypeError, match=refused.format("/through-plain", "through_plain")):
         @router.get("/through-plain")
-        def through_plain(value: Annotated[str, Depends(_plain)]) -> str:
+        def through_plain(value: Annotated[object, Depends(plain)]) -> object:
             return value
-    with pytest.raises(TypeError, match=r"route /through-async \(through_async\): _deferred"):
+    with pytest.raises(TypeError, match=refused.format("/through-async", "through_async")):
         @router.get("/through-async")
-        def through_async(value: Annotated[str, Depends(_async_plain)]) -> str:
+        def through_async(value: Annotated[object, Depends(async_plain)]) -> object:
             return value
-    with pytest.raises(TypeError, match=r"route /async \(async_endpoint\): _deferred"):
+    with pytest.raises(TypeError, match=refused.format("/async", "async_endpoint")):
         @router.get("/async")
-        async def async_endpoint(value: Annotated[str, Depends(_deferred)]) -> str:
+        async def async_endpoint(value: taken) -> object:
             return value
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from isofind.errors import Forbidden, Unauthorized
 from isofind.identity import service
 from isofind.identity.models import LoginSession, Role, User
-from isofind.routing import finishing_on_endpoint_thread, on_endpoint_thread
+from isofind.routing import end_with, on_endpoint_thread, unit_of_work
 
 SESSION_COOKIE = "isotrace_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -29,43 +28,20 @@ class Principal:
     session: LoginSession | None = None
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """The request's unit of work: commits after the handler, before the response is sent;
-    rolls back when it raised.
+@unit_of_work
+async def get_db(request: Request) -> Session:
+    """The request's unit of work: committed once the endpoint has returned, rolled back when
+    it raised, on the endpoint's own worker-thread call (:func:`isofind.routing.unit_of_work`).
 
-    A sync endpoint ends it on its own worker thread once it has returned or raised
-    (:func:`isofind.routing.finishing_on_endpoint_thread`). Opening a session does no I/O, so
-    that runs on the event loop; so does ending the session of a request that never reached its
-    endpoint (a 422), when that waits for nothing (:meth:`isofind.db.Database.close_if_idle`).
+    Opening a session does no I/O, so it happens here, on the event loop.
     """
     database = request.app.state.database
     session = database.open(write=request.method not in SAFE_METHODS)
-    ended: list[bool] = []
-
-    def end_on_endpoint_thread(error: BaseException | None) -> None:
-        database.end(session, error)
-        ended.append(True)
-
-    with finishing_on_endpoint_thread(end_on_endpoint_thread):
-        try:
-            yield session
-        except BaseException as error:
-            if not ended and not database.close_if_idle(session):
-                await _in_worker_thread(database.end, session, error)
-            raise
-    if not ended and not database.close_if_idle(session):
-        await _in_worker_thread(database.end, session, None)
+    end_with(lambda error: database.end(session, error))
+    return session
 
 
-async def _in_worker_thread(end: Callable[[Session, BaseException | None], None],
-                            session: Session, error: BaseException | None) -> None:
-    # Shielded, so a cancelled request still returns its connection; and with a limiter of its
-    # own, so it does not wait for a worker thread while all of them wait for a connection.
-    with CancelScope(shield=True):
-        await to_thread.run_sync(end, session, error, limiter=CapacityLimiter(1))
-
-
-Db = Annotated[Session, Depends(get_db, scope="function")]
+Db = Annotated[Session, Depends(get_db)]
 
 
 def client_address(request: Request) -> str | None:
