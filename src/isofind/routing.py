@@ -36,8 +36,8 @@ from starlette.types import Scope
 T = TypeVar("T")
 P = ParamSpec("P")
 
-_DEFERRED_MARK = "__isofind_on_endpoint_thread__"
-_UNIT_OF_WORK_MARK = "__isofind_unit_of_work__"
+# What a dependency is to Route, set on it: "deferred" (on_endpoint_thread) or "unit of work".
+_ROLE = "__isofind_role__"
 
 
 class Deferred(Generic[T]):
@@ -73,12 +73,12 @@ def on_endpoint_thread(dependency: Callable[P, T]) -> Callable[P, Any]:
         return Deferred(lambda: dependency(*[_resolved(a) for a in args],  # type: ignore[arg-type]
                                            **{k: _resolved(v) for k, v in kwargs.items()}))
 
-    setattr(defer, _DEFERRED_MARK, True)
+    setattr(defer, _ROLE, "deferred")
     return defer
 
 
-def _is_deferred(call: Callable[..., Any] | None) -> bool:
-    return getattr(call, _DEFERRED_MARK, False)
+def _role(call: Callable[..., Any] | None) -> str | None:
+    return getattr(call, _ROLE, None)
 
 
 Finish = Callable[[BaseException | None], None]
@@ -94,17 +94,13 @@ def unit_of_work(dependency: Callable[P, T]) -> Callable[P, T]:
     is used in that call only, so nothing else is left to end when a request never reaches it
     (a 422). What the result holds must be loaded by then.
     """
-    setattr(dependency, _UNIT_OF_WORK_MARK, True)
+    setattr(dependency, _ROLE, "unit of work")
     return dependency
 
 
 def end_with(finish: Finish) -> None:
     """The ending of this request's unit of work (see :func:`unit_of_work`)."""
     _finish.set(finish)
-
-
-def _is_unit_of_work(call: Callable[..., Any] | None) -> bool:
-    return getattr(call, _UNIT_OF_WORK_MARK, False)
 
 
 def _in_one_worker_thread_call(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -160,9 +156,9 @@ def _refuse_values_left_unused(dependant: Dependant, route: str, *,
     a sync endpoint's argument or a deferred dependency's. Refused when the route is
     declared."""
     for needed in dependant.dependencies:
-        taken_in_the_call = (endpoint_takes and needed.name is not None) or _is_deferred(
-            dependant.call)
-        if (_is_deferred(needed.call) or _is_unit_of_work(needed.call)) and not taken_in_the_call:
+        taken_in_the_call = ((endpoint_takes and needed.name is not None)
+                             or _role(dependant.call) == "deferred")
+        if _role(needed.call) is not None and not taken_in_the_call:
             raise TypeError(f"route {route}: only a sync endpoint's argument or a dependency "
                             f"computed on its thread may take the value of "
                             f"{getattr(needed.call, '__name__', needed.call)}")
