@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from isofind.db import make_engine
@@ -350,3 +351,50 @@ def test_condition_counts_in_a_subquery(engine: sa.Engine) -> None:
     matching = sa.select(OBJECTS_TABLE.c.id).where(condition).subquery()
     with engine.connect() as connection:
         assert connection.scalar(sa.select(sa.func.count()).select_from(matching)) == 3
+
+
+MALFORMED_MAGNITUDES = {
+    101: {"mass": {"_type": "quantity", "dimensionality": "[mass]",
+                   "magnitude_in_base_units": [6e-05]}},
+    102: {"mass": {"_type": "quantity", "dimensionality": "[mass]",
+                   "magnitude_in_base_units": "6e-05"}},
+    103: {"mass": {"_type": "quantity", "dimensionality": "[mass]",
+                   "magnitude_in_base_units": {"value": 6e-05}}},
+    104: {"mass": {"_type": "quantity", "dimensionality": "[mass]"}},
+    105: {"mass": [quantity(60, "mg", 6e-05)]},
+    106: {"mass": quantity(60, "mg", 6e-05)},  # the one well-formed
+}
+
+
+@pytest.mark.parametrize("query", ["mass > 50mg", "mass < 1g", "mass == 60mg", "mass <= 60mg"])
+def test_only_a_quantity_with_a_number_as_magnitude_compares(engine: sa.Engine,
+                                                            query: str) -> None:
+    """An array, text or object where the magnitude or the quantity belongs matches no
+    comparison (PostgreSQL's lax JSON paths would have unwrapped the arrays)."""
+    condition = compile_condition(query, OBJECTS_TABLE.c.data, engine.dialect.name)
+    with engine.connect() as connection:
+        connection.execute(OBJECTS_TABLE.insert(), [
+            {"id": object_id, "owner": 0, "data": data}
+            for object_id, data in MALFORMED_MAGNITUDES.items()
+        ])
+        found = set(connection.scalars(
+            sa.select(OBJECTS_TABLE.c.id).where(OBJECTS_TABLE.c.id > 100, condition)))
+        connection.rollback()
+    assert found == {106}
+
+
+def test_postgresql_json_paths_are_written_into_the_statement() -> None:
+    """Bound as parameters, they were parsed again for every row once PostgreSQL planned the
+    prepared statement generically; only the compared values are bound."""
+    condition = compile_condition('mass > 50mg and "ore" in name', OBJECTS_TABLE.c.data,
+                                  "postgresql")
+    compiled = sa.select(OBJECTS_TABLE.c.id).where(condition).compile(
+        dialect=postgresql.dialect())
+    assert ("jsonb_path_exists(objects_data -> 'mass', 'strict $ ? (@._type == \"quantity\" "
+            "&& @.dimensionality == $dimensionality && @.magnitude_in_base_units >= $low)'"
+            ) in str(compiled).replace("search_objects.data", "objects_data").replace(
+                "CAST(%(param_1)s::VARCHAR AS TEXT)", "'mass'")
+    bound = [value for value in compiled.params.values() if isinstance(value, str)]
+    assert not [value for value in bound if value.startswith(("strict", "lax"))]
+    assert {"dimensionality": "[mass]", "low": pytest.approx(5e-05)} in (
+        compiled.params.values())

@@ -277,19 +277,15 @@ def _boolean_equals(value: JsonValue, expected: bool) -> Condition:
 
 
 def _quantity_compares(value: JsonValue, operator_name: str, quantity: Quantity) -> Condition:
-    return sa.and_(
-        _has_type(value, "quantity"),
-        value.child("dimensionality").text() == quantity.dimensionality,
-        _number_compares(value.child("magnitude_in_base_units"), operator_name,
-                         quantity.magnitude_in_base_units),
-    )
+    low, high = _magnitude_bounds(operator_name, quantity.magnitude_in_base_units)
+    return value.quantity_within(quantity.dimensionality, low, high)
 
 
-def _number_compares(value: JsonValue, operator_name: str, literal: float) -> Condition:
-    """:func:`_compare_numbers` of a JSON number with a literal, as one range test: a strict
-    bound becomes the next double beyond it. Exact for every stored double, and for integers
-    up to 2**53; beyond, an integer between two doubles may be taken for one of them, as
-    PostgreSQL, which compares magnitudes as doubles, does anyway."""
+def _magnitude_bounds(operator_name: str, literal: float) -> tuple[float, float]:
+    """The magnitudes that compare with ``literal`` as :func:`_compare_numbers` does, as one
+    range, both ends included: a strict bound becomes the next double beyond it. Exact for
+    every stored double, and for integers up to 2**53; beyond, SQLite may take an integer
+    between two doubles for one of them."""
     tolerance = EPSILON * abs(literal)
     low, high = -math.inf, math.inf
     match operator_name:
@@ -303,7 +299,7 @@ def _number_compares(value: JsonValue, operator_name: str, literal: float) -> Co
             low = math.nextafter(literal + tolerance, math.inf)
         case _:
             low = literal - tolerance
-    return value.number_within(low, high)
+    return low, high
 
 
 def _quantities_compare(left: JsonValue, operator_name: str, right: JsonValue) -> Condition:

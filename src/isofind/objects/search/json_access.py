@@ -43,10 +43,11 @@ class JsonValue(ABC):
         """The value of a JSON number, SQL NULL for anything else."""
 
     @abstractmethod
-    def number_within(self, low: float, high: float) -> Condition:
-        """The value is a JSON number from ``low`` to ``high``, both included; either may be
-        infinite. Where the value is known to be a number or absent (a quantity's magnitude,
-        checked by the schema): on SQLite a JSON true or false passes as 1 or 0."""
+    def quantity_within(self, dimensionality: str, low: float, high: float) -> Condition:
+        """The value is a SampleDB quantity of ``dimensionality`` whose magnitude in base
+        units is a JSON number from ``low`` to ``high``, both included; either may be
+        infinite. The schema makes that magnitude a number: on SQLite a JSON true or false
+        would pass as 1 or 0."""
 
     @abstractmethod
     def is_string(self) -> Condition: ...
@@ -118,13 +119,18 @@ class SqliteJsonValue(JsonValue):
         is_number = self._json_type().in_(("integer", "real"))
         return sa.case((is_number, sa.func.json_extract(self.document, self.path)), else_=None)
 
-    def number_within(self, low: float, high: float) -> Condition:
+    def quantity_within(self, dimensionality: str, low: float, high: float) -> Condition:
         # number() reads the document twice (its JSON type, then its value), and SQLite
         # parses the whole document for each; BETWEEN reads it once (q=mass > 50mg over
         # 10,000 objects: 3.9-4.0 ms of SQL before, 3.5-3.6 ms after, issue 3). Numeric
         # bounds leave out every other JSON value: SQLite orders text (json_extract's form
         # of strings, objects and arrays) above every number, infinities included.
-        return sa.func.json_extract(self.document, self.path).between(low, high)
+        magnitude = self.child("magnitude_in_base_units")
+        return sa.and_(
+            self.child("_type").text() == "quantity",
+            self.child("dimensionality").text() == dimensionality,
+            sa.func.json_extract(magnitude.document, magnitude.path).between(low, high),
+        )
 
     def is_string(self) -> Condition:
         return self._json_type() == "text"
@@ -216,13 +222,24 @@ class PostgresJsonValue(JsonValue):
         # fails on anything but a JSON number.
         return sa.case((self._json_type() == "number", sa.cast(self._node(), sa.Float)), else_=None)
 
-    def number_within(self, low: float, high: float) -> Condition:
-        number = self.number()
-        if low == -math.inf:
-            return number <= high
-        if high == math.inf:
-            return number >= low
-        return sa.and_(number >= low, number <= high)
+    def quantity_within(self, dimensionality: str, low: float, high: float) -> Condition:
+        # One SQL/JSON path test on the quantity instead of a chain of -> per member: the
+        # request for q=mass > 50mg over 10,000 objects took 8.3-8.5 ms in process, against
+        # 8.9-9.2 ms (limit 1,000; issue 3).
+        # Strict mode: a member missing or of another JSON type fails the filter (lax mode
+        # would unwrap arrays). A bound is a JSON number, compared exactly as a numeric.
+        tests = ['@._type == "quantity"', "@.dimensionality == $dimensionality"]
+        variables: dict[str, object] = {"dimensionality": dimensionality}
+        if low != -math.inf:
+            tests.append("@.magnitude_in_base_units >= $low")
+            variables["low"] = low
+        if high != math.inf:
+            tests.append("@.magnitude_in_base_units <= $high")
+            variables["high"] = high
+        path = _constant(f"strict $ ? ({' && '.join(tests)})", JSONPATH)
+        return sa.func.jsonb_path_exists(
+            self._node(), path, sa.bindparam(None, variables, type_=JSONB), sa.true(),
+            type_=sa.Boolean)
 
     def is_string(self) -> Condition:
         return self._json_type() == "string"
@@ -256,7 +273,7 @@ class PostgresJsonValue(JsonValue):
         # container instead of filtering afterwards.
         container = sa.case(
             (self._json_type() == json_type, self._node()),
-            else_=sa.cast(sa.literal(empty), JSONB),
+            else_=_constant(empty, JSONB),
         )
         children = expand(container).table_valued("value")
         child = PostgresJsonValue(sa.type_coerce(children.c.value, JSONB), ())
@@ -264,7 +281,7 @@ class PostgresJsonValue(JsonValue):
         return _exists_correlated(matching, children)
 
     def any_text_contains(self, needle: str) -> Condition:
-        jsonpath = sa.cast(sa.literal(_TEXT_VALUES_JSONPATH), JSONPATH)
+        jsonpath = _constant(_TEXT_VALUES_JSONPATH, JSONPATH)
         strings = (
             sa.func.jsonb_path_query(self._node(), jsonpath).table_valued("value").render_derived()
         )
@@ -275,6 +292,16 @@ class PostgresJsonValue(JsonValue):
             .where(contains_ignoring_case(string.text(), needle))
         )
         return _exists_correlated(matching, strings)
+
+
+def _constant(text: str, type_: Any) -> ColumnElement[Any]:
+    """A constant of our own (never user input) written into the statement as a typed
+    literal. Cast from a bound parameter, a path or document was parsed again for every row
+    once PostgreSQL planned the prepared statement generically: 11-12 ms for the request of
+    q=mass > 50mg over 10,000 objects, against 8.3-8.5 ms; a text search (q=Laurion) took
+    11.5 ms, against 12.7 ms with the bound path."""
+    assert "'" not in text
+    return sa.literal_column(f"'{text}'", type_=type_)
 
 
 def _postgres_step(segment: PathSegment) -> ColumnElement[Any]:
