@@ -361,7 +361,7 @@ def _validated(db: Session, viewer: Viewer, data: object, schema: dict[str, Any]
 
 def _index(db: Session, record: ObjectRecord, *, is_new: bool = False) -> None:
     if not is_new:
-        db.execute(delete(ObjectReference).where(ObjectReference.object_id == record.id))
+        db.execute(_REFERENCES_DELETE, {"object_id": record.id})
     targets = sorted(set(referenced_ids(record.data)))
     if targets:
         db.execute(_REFERENCE_INSERT, [
@@ -377,6 +377,7 @@ def _index(db: Session, record: ObjectRecord, *, is_new: bool = False) -> None:
 _LOG_INSERT = insert(ObjectLogEntry.__table__)
 _VERSION_INSERT = insert(ObjectVersion.__table__)
 _REFERENCE_INSERT = insert(ObjectReference.__table__)
+_REFERENCES_DELETE = delete(ObjectReference).where(ObjectReference.object_id == _OBJECT_ID)
 
 
 def _log(db: Session, kind: str, record: ObjectRecord, user: User,
