@@ -188,6 +188,8 @@ def test_parentheses_around_an_operand() -> None:
         ("mass > 5xyz", "unknown units 'xyz'", 8),
         ("mass > 5mg/", "unknown units 'mg/'", 8),
         ("x > 1e999", "number out of range '1e999'", 4),
+        ("x > 1e308 Mg", "quantity out of range in base units '1e308 Mg'", 4),
+        ("x < -1e307Mg", "quantity out of range in base units '-1e307Mg'", 4),
         ("t on 2023-13-45", "invalid date '2023-13-45'", 5),
         ("t on 02/30/2023", "invalid date '02/30/2023'", 5),
         ("a..b == 1", "invalid attribute name 'a..b'", 0),

@@ -68,10 +68,15 @@ def make_quantity(
     # tokenize.TokenError, AssertionError, ...); all of them mean the same to the user.
     except Exception as error:
         raise SearchQueryError(f"unknown units '{units}'", units_position) from error
+    magnitude_in_base_units = float(in_base_units.magnitude)
+    # 1e308 Mg is finite but 1e311 kg is not: compared as infinity, its tolerance made NaN
+    # bounds, which matched nothing on SQLite and failed on PostgreSQL.
+    if not math.isfinite(magnitude_in_base_units):
+        raise SearchQueryError(f"quantity out of range in base units '{text}'", position)
     return Quantity(
         magnitude=magnitude,
         units=units,
-        magnitude_in_base_units=float(in_base_units.magnitude),
+        magnitude_in_base_units=magnitude_in_base_units,
         dimensionality=str(quantity.dimensionality),
         text=text,
         position=position,
