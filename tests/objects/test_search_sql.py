@@ -390,10 +390,8 @@ def test_postgresql_json_paths_are_written_into_the_statement() -> None:
                                   "postgresql")
     compiled = sa.select(OBJECTS_TABLE.c.id).where(condition).compile(
         dialect=postgresql.dialect())
-    assert ("jsonb_path_exists(objects_data -> 'mass', 'strict $ ? (@._type == \"quantity\" "
-            "&& @.dimensionality == $dimensionality && @.magnitude_in_base_units >= $low)'"
-            ) in str(compiled).replace("search_objects.data", "objects_data").replace(
-                "CAST(%(param_1)s::VARCHAR AS TEXT)", "'mass'")
+    assert ("""'strict $ ? (@._type == "quantity" && @.dimensionality == $dimensionality """
+            """&& @.magnitude_in_base_units >= $low)'""") in str(compiled)
     bound = [value for value in compiled.params.values() if isinstance(value, str)]
     assert not [value for value in bound if value.startswith(("strict", "lax"))]
     assert {"dimensionality": "[mass]", "low": pytest.approx(5e-05)} in (

@@ -31,7 +31,7 @@ class JsonValue(ABC):
     """One JSON value inside an object's data, addressed in SQL (it may be missing)."""
 
     @abstractmethod
-    def child(self, *segments: PathSegment) -> "JsonValue":
+    def child(self, *segments: PathSegment) -> Self:
         """The member or array item reached by following ``segments``."""
 
     @abstractmethod
@@ -103,7 +103,7 @@ class SqliteJsonValue(JsonValue):
     document: ColumnElement[Any]
     path: ColumnElement[str] | str
 
-    def child(self, *segments: PathSegment) -> JsonValue:
+    def child(self, *segments: PathSegment) -> Self:
         suffix = "".join(f"[{s}]" if isinstance(s, int) else f'."{s}"' for s in segments)
         if isinstance(self.path, str):
             return replace(self, path=self.path + suffix)
@@ -198,7 +198,7 @@ class PostgresJsonValue(JsonValue):
     base: ColumnElement[Any]
     segments: tuple[PathSegment, ...]
 
-    def child(self, *segments: PathSegment) -> JsonValue:
+    def child(self, *segments: PathSegment) -> Self:
         return replace(self, segments=self.segments + segments)
 
     def _node(self) -> ColumnElement[Any]:
